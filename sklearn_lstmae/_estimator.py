@@ -1,0 +1,447 @@
+"""LSTMAutoencoderDetector: the scikit-learn estimator."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from ._module import LSTMAutoencoder
+from ._net import AutoencoderNet, FiniteLossGuard
+from ._scoring import (
+    _auto_threshold,
+    _contamination_offset,
+    _sample_errors,
+)
+from ._validation import _check_sequences, _check_y
+
+_LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
+_MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
+
+
+class LSTMAutoencoderDetector(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin, BaseEstimator
+):
+    """Outlier detector scoring sequences by an LSTM autoencoder's error.
+
+    An LSTM encoder-decoder, trained through skorch, learns to rebuild normal
+    sequences; a sequence it rebuilds badly is abnormal. The estimator keeps
+    scikit-learn's outlier contract (as :class:`~sklearn.ensemble.IsolationForest`
+    does): :meth:`score_samples` is higher for more normal sequences,
+    :meth:`decision_function` is negative for outliers and :meth:`predict`
+    returns +1 (inlier) or -1 (outlier).
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Width of the encoder and decoder LSTMs.
+    latent_size : int, default=32
+        Length of the code each sequence is compressed to (see :meth:`transform`).
+    num_layers : int, default=1
+        Stacked LSTM layers in the encoder and in the decoder.
+    dropout : float, default=0.0
+        Dropout between stacked LSTM layers; ignored when ``num_layers=1``.
+    bidirectional : bool, default=True
+        Whether the encoder reads each sequence in both directions.
+    loss : {"l1", "mse"}, default="l1"
+        Reconstruction loss, used for training and as the per-sequence error.
+    max_epochs : int, default=40
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Sequences per gradient step; also the chunk size when scoring is
+        ``max(batch_size, 1024)``.
+    lr : float, default=5e-3
+        Peak learning rate of Adam under a one-cycle schedule.
+    validation_fraction : float, default=0.1
+        Share of the training sequences held out. They drive early stopping and,
+        when ``contamination="auto"``, the threshold.
+    patience : int or None, default=10
+        Epochs without improvement of the held-out loss before training stops
+        (the best weights are kept). ``None`` disables early stopping.
+    standardize : bool, default=True
+        Whether to centre and scale each channel with the mean and standard
+        deviation learned in :meth:`fit` (over all training sequences and time
+        steps). A channel with zero variance is only centred.
+    contamination : "auto" or float, default="auto"
+        With ``"auto"``, the threshold is derived from the errors of the
+        held-out normal sequences (see Notes). With a float in (0, 0.5], that
+        share of the training sequences scores below the threshold, as in
+        :class:`~sklearn.ensemble.IsolationForest`.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Torch device. ``"auto"`` picks CUDA when available, else the CPU; it is
+        resolved in :meth:`fit` (see ``device_``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the held-out split and the order of
+        the training batches. No global seed is set.
+    verbose : int, default=0
+        Print skorch's per-epoch table when > 0.
+
+    Attributes
+    ----------
+    net_ : AutoencoderNet
+        The fitted skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    threshold_ : float
+        Reconstruction error above which a sequence is an outlier
+        (``-offset_``).
+    mean_, scale_ : ndarray of shape (n_channels,)
+        Standardisation statistics (zeros and ones if ``standardize=False``).
+    held_out_errors_ : ndarray
+        Errors of the held-out training sequences (empty without a split).
+    device_ : str
+        The device that was used.
+    n_timesteps_, n_channels_ : int
+        Shape of each training sequence.
+    n_features_in_ : int
+        Number of columns (time steps) seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Tree-based outlier detector.
+    sklearn.svm.OneClassSVM : Kernel-based novelty detector.
+
+    Notes
+    -----
+    Training uses normal data: when ``y`` is passed to :meth:`fit`, rows
+    labelled -1 are left out, so the detector can be tuned with
+    :class:`~sklearn.model_selection.GridSearchCV` on labelled data.
+
+    With ``contamination="auto"`` the error threshold is the median plus 4
+    scaled median absolute deviations (``1.4826 * MAD``) of the errors of the
+    held-out sequences: a robust z-score of 4. The held-out rows were not
+    used to fit the weights, so their errors are those of unseen normal data.
+    With fewer than two held-out rows the training errors are used instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstmae import LSTMAutoencoderDetector
+    >>> t = np.linspace(0, 2 * np.pi, 20)
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.sin(t + rng.uniform(0, 0.3, (64, 1))) + rng.normal(0, 0.05, (64, 20))
+    >>> det = LSTMAutoencoderDetector(hidden_size=8, latent_size=4, max_epochs=3,
+    ...                               random_state=0).fit(X)
+    >>> det.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "latent_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "loss": [StrOptions(set(_LOSSES))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "standardize": ["boolean"],
+        "contamination": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, 0.5, closed="right"),
+        ],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        latent_size=32,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=True,
+        loss="l1",
+        max_epochs=40,
+        batch_size=32,
+        lr=5e-3,
+        validation_fraction=0.1,
+        patience=10,
+        standardize=True,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.latent_size = latent_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.standardize = standardize
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder on the normal sequences of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Training sequences: a row of a 2-D array is a univariate series.
+        y : array-like of shape (n_samples,), default=None
+            Optional labels: rows labelled -1 (outliers) are left out of
+            training; every other row is treated as normal.
+
+        Returns
+        -------
+        self : LSTMAutoencoderDetector
+            The fitted detector.
+        """
+        X = _check_sequences(self, X, reset=True)
+        X_all = X
+        if y is not None:
+            X = X[_check_y(y, X.shape[0])]
+            if X.shape[0] == 0:
+                raise ValueError("Every row of X is labelled -1: nothing to train on.")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.device_ = _resolve_device(self.device)
+        self.mean_, self.scale_ = _standardization(X, self.standardize)
+
+        X_train, X_held = self._split(X, seed)
+        self.net_ = self._build_net(X_train, X_held, seed)
+        self.net_.fit(self._to_model_space(X_train), None)
+
+        if X_held.shape[0]:
+            self.held_out_errors_ = self._errors(X_held)
+        else:
+            self.held_out_errors_ = np.empty(0)
+        if self.contamination == "auto":
+            errors = self.held_out_errors_
+            if not errors.size:
+                errors = self._errors(X_train)
+            self.offset_ = -float(_auto_threshold(errors))
+        else:
+            scores = -self._errors(X_all)
+            self.offset_ = _contamination_offset(scores, self.contamination)
+        return self
+
+    def score_samples(self, X):
+        """Negated reconstruction error: the lower, the more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences shaped like the training data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            Minus the mean ``loss`` between each standardised sequence and its
+            reconstruction.
+        """
+        check_is_fitted(self)
+        return -self._errors(_check_sequences(self, X, reset=False))
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences shaped like the training data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sequence +1 (inlier) or -1 (outlier).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences shaped like the training data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where ``decision_function(X) < 0``, else +1.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def transform(self, X):
+        """Encode each sequence into its fixed-length code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences shaped like the training data.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_size), dtype float64
+            The encoder's output, e.g. as features for a classifier.
+        """
+        check_is_fitted(self)
+        X = _check_sequences(self, X, reset=False)
+        module = self.net_.module_
+        codes = [c for _, c in self._infer(module.encode, X)]
+        return np.concatenate(codes).astype(np.float64, copy=False)
+
+    @property
+    def threshold_(self):
+        """Reconstruction error above which a sequence is an outlier."""
+        return -self.offset_
+
+    @property
+    def _n_features_out(self):
+        return self.latent_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # -- private computations (inputs already validated) --------------------
+
+    def _split(self, X, seed):
+        n_held = int(round(self.validation_fraction * X.shape[0]))
+        if n_held < _MIN_HELD_OUT or X.shape[0] - n_held < 1:
+            return X, X[:0]
+        return train_test_split(X, test_size=n_held, random_state=seed)
+
+    def _build_net(self, X_train, X_held, seed):
+        n_batches = -(-X_train.shape[0] // self.batch_size)
+        callbacks = [
+            ("finite_loss", FiniteLossGuard()),
+            ("clip", GradientNormClipping(gradient_clip_value=1.0)),
+            (
+                "lr_schedule",
+                LRScheduler(
+                    policy=torch.optim.lr_scheduler.OneCycleLR,
+                    max_lr=self.lr,
+                    total_steps=self.max_epochs * n_batches,
+                    step_every="batch",
+                ),
+            ),
+        ]
+        held = X_held.shape[0] > 0
+        if held and self.patience is not None:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(patience=self.patience, load_best=True),
+                )
+            )
+        return AutoencoderNet(
+            LSTMAutoencoder,
+            module__n_features=X_train.shape[2],
+            module__hidden_size=self.hidden_size,
+            module__latent_size=self.latent_size,
+            module__num_layers=self.num_layers,
+            module__dropout=self.dropout,
+            module__bidirectional=self.bidirectional,
+            criterion=_LOSSES[self.loss],
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=min(self.batch_size, X_train.shape[0]),
+            train_split=(
+                predefined_split(Dataset(self._to_model_space(X_held), None))
+                if held
+                else None
+            ),
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+            random_state=seed,
+        )
+
+    def _to_model_space(self, X):
+        """Standardised float32 copy of (a chunk of) validated sequences."""
+        out = ((X - self.mean_) / self.scale_).astype(np.float32)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "X contains values too large to represent in float32 once "
+                "standardised; rescale the data."
+            )
+        return out
+
+    def _infer(self, fn, X):
+        """Yield ``(chunk, fn(chunk))`` over standardised chunks of ``X``."""
+        step = max(self.batch_size, 1024)
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], step):
+                chunk = self._to_model_space(X[start : start + step])
+                out = fn(torch.from_numpy(chunk).to(self.device_))
+                yield chunk, out.cpu().numpy()
+
+    def _errors(self, X):
+        errors = [
+            _sample_errors(chunk, recon, self.loss)
+            for chunk, recon in self._infer(self.net_.module_, X)
+        ]
+        return np.concatenate(errors) if errors else np.empty(0)
+
+
+def _resolve_device(device):
+    if str(device) == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or another torch "
+            f"device, got {device!r}."
+        ) from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={str(device)!r} was asked for but CUDA is not available; use "
+            "device='auto' or 'cpu'."
+        )
+    return str(device)
+
+
+def _standardization(X, standardize):
+    n_channels = X.shape[2]
+    if not standardize:
+        return np.zeros(n_channels), np.ones(n_channels)
+    mean = X.mean(axis=(0, 1), dtype=np.float64)
+    scale = X.std(axis=(0, 1), dtype=np.float64)
+    scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
+    return mean, scale

@@ -1,0 +1,103 @@
+"""The PyTorch LSTM encoder-decoder (no numpy, no scikit-learn in here)."""
+
+import math
+
+import torch
+from torch import nn
+
+
+class LSTMAutoencoder(nn.Module):
+    """Sequence-to-sequence LSTM autoencoder.
+
+    The encoder reads the sequence (optionally in both directions) and its
+    last hidden state is projected to a fixed-length code. The decoder
+    receives that code at every time step and an LSTM followed by a linear
+    layer rebuilds the sequence.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of channels of each time step.
+    hidden_size : int, default=64
+        Width of the encoder and decoder LSTMs.
+    latent_size : int, default=32
+        Length of the code produced by :meth:`encode`.
+    num_layers : int, default=1
+        Stacked LSTM layers in the encoder and in the decoder.
+    dropout : float, default=0.0
+        Dropout between stacked LSTM layers (only used when ``num_layers > 1``).
+    bidirectional : bool, default=True
+        Whether the encoder reads the sequence in both directions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_lstmae._module import LSTMAutoencoder
+    >>> module = LSTMAutoencoder(n_features=2, hidden_size=8, latent_size=4)
+    >>> x = torch.zeros(3, 10, 2)
+    >>> module(x).shape, module.encode(x).shape
+    (torch.Size([3, 10, 2]), torch.Size([3, 4]))
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_size=64,
+        latent_size=32,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=True,
+    ):
+        super().__init__()
+        dropout = dropout if num_layers > 1 else 0.0
+        directions = 2 if bidirectional else 1
+        self.encoder = nn.LSTM(
+            n_features,
+            hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            batch_first=True,
+        )
+        self.to_latent = nn.Linear(directions * hidden_size, latent_size)
+        self.decoder = nn.LSTM(
+            latent_size,
+            hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            batch_first=True,
+        )
+        self.output = nn.Linear(hidden_size, n_features)
+        self.directions = directions
+
+    def encode(self, x):
+        """Map ``x`` of shape (batch, time, features) to codes (batch, latent)."""
+        _, (h_n, _) = self.encoder(x)
+        last = h_n[-self.directions :]  # last layer, every direction
+        return self.to_latent(torch.cat(tuple(last), dim=1))
+
+    def decode(self, code, n_timesteps):
+        """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""
+        repeated = code.unsqueeze(1).expand(-1, n_timesteps, -1)
+        out, _ = self.decoder(repeated)
+        return self.output(out)
+
+    def forward(self, x):
+        return self.decode(self.encode(x), x.shape[1])
+
+    def reset_parameters(self, generator=None):
+        """Draw every weight from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+        This is PyTorch's own rule for LSTM layers, applied with ``generator``
+        so that initialisation is reproducible without the global seed.
+        """
+        with torch.no_grad():
+            for module in (self.encoder, self.to_latent, self.decoder, self.output):
+                fan = (
+                    module.hidden_size
+                    if isinstance(module, nn.LSTM)
+                    else module.in_features
+                )
+                bound = 1.0 / math.sqrt(fan)
+                for param in module.parameters():
+                    param.uniform_(-bound, bound, generator=generator)

@@ -1,0 +1,67 @@
+"""The skorch net: reconstruction loss and training callbacks."""
+
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.utils import to_tensor
+
+
+class AutoencoderNet(NeuralNet):
+    """A skorch ``NeuralNet`` whose target is its own input.
+
+    Only documented hooks are overridden: :meth:`get_loss` compares the
+    reconstruction with the input batch, and :meth:`initialize_module`
+    re-draws the weights from a ``torch.Generator`` seeded by
+    ``random_state`` so that no global seed is touched.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    random_state : int or None, default=None
+        Seed of the generator used to initialise the module's weights.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn_lstmae._module import LSTMAutoencoder
+    >>> from sklearn_lstmae._net import AutoencoderNet
+    >>> net = AutoencoderNet(
+    ...     LSTMAutoencoder, module__n_features=1, module__hidden_size=4,
+    ...     module__latent_size=2, criterion=torch.nn.L1Loss, max_epochs=1,
+    ...     train_split=None, verbose=0, random_state=0,
+    ... )
+    >>> net = net.fit(np.zeros((8, 5, 1), dtype=np.float32), None)
+    >>> net.forward(np.zeros((2, 5, 1), dtype=np.float32)).shape
+    torch.Size([2, 5, 1])
+    """
+
+    def __init__(self, *args, random_state=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.random_state = random_state
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.random_state is not None:
+            generator = torch.Generator().manual_seed(int(self.random_state))
+            self.module_.reset_parameters(generator)
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, to_tensor(X, device=self.device))
+
+
+class FiniteLossGuard(Callback):
+    """Stop training with a clear error as soon as a batch loss is not finite."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        loss = loss.item() if loss is not None else 0.0
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"The reconstruction loss became {loss} during epoch "
+                f"{len(net.history)}; training was stopped. Scale the input "
+                "(standardize=True), lower `lr` or check the data for extreme "
+                "values."
+            )

@@ -1,0 +1,32 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Tiny settings: unit tests train for a fraction of a second.
+FAST = dict(hidden_size=6, latent_size=3, max_epochs=3, batch_size=16)
+
+
+def ecg5000_dir():
+    """The shared ECG5000 copy: $SKLEARN_LSTMAE_DATA, else ../shared/data/ECG5000."""
+    env = os.environ.get("SKLEARN_LSTMAE_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "ECG5000"
+
+
+def make_sines(n=96, n_timesteps=24, n_channels=None, seed=0):
+    """Noisy phase-shifted sine waves: 2-D, or 3-D when n_channels is given."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 2 * np.pi, n_timesteps)
+    phase = rng.uniform(0, 0.5, (n, 1))
+    X = np.sin(t + phase) + rng.normal(0, 0.05, (n, n_timesteps))
+    if n_channels is None:
+        return X
+    return np.stack([X * (c + 1) for c in range(n_channels)], axis=2)
+
+
+@pytest.fixture(scope="module")
+def sines():
+    return make_sines()

@@ -1,0 +1,294 @@
+"""The outlier contract, sklearn integration, persistence and bad input."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+
+from .conftest import FAST, make_sines
+
+
+@pytest.fixture(scope="module")
+def fitted(sines):
+    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+
+
+@pytest.fixture(scope="module")
+def outliers():
+    """Sequences nothing like the training sines: noise and square waves."""
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0, 1.0, (8, 24))
+    square = np.sign(np.sin(np.linspace(0, 12 * np.pi, 24))) * np.ones((8, 1))
+    return np.vstack([noise, square * 2])
+
+
+def test_outlier_contract(fitted, sines):
+    scores = fitted.score_samples(sines)
+    assert scores.dtype == np.float64 and scores.shape == (len(sines),)
+    assert np.all(scores <= 0)  # negated errors
+    np.testing.assert_allclose(fitted.decision_function(sines), scores - fitted.offset_)
+    pred = fitted.predict(sines)
+    assert set(np.unique(pred)) <= {-1, 1}
+    np.testing.assert_array_equal(pred == -1, fitted.decision_function(sines) < 0)
+    assert fitted.threshold_ == -fitted.offset_
+    assert fitted.device_ == "cpu"
+    assert fitted.n_timesteps_ == 24 and fitted.n_channels_ == 1
+
+
+def test_outliers_score_lower_than_normals(sines, outliers):
+    det = LSTMAutoencoderDetector(
+        hidden_size=16, latent_size=4, max_epochs=30, random_state=0
+    ).fit(sines)
+    normal = det.score_samples(make_sines(n=32, seed=5))
+    abnormal = det.score_samples(outliers)
+    assert abnormal.max() < np.median(normal)
+    assert (det.predict(outliers) == -1).mean() >= 0.9
+    assert (det.predict(make_sines(n=32, seed=5)) == 1).mean() >= 0.8
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
+def test_contamination_flags_exact_share(sines, contamination):
+    det = LSTMAutoencoderDetector(
+        **FAST, contamination=contamination, random_state=0
+    ).fit(sines)
+    n_flagged = (det.predict(sines) == -1).sum()
+    assert n_flagged == int(round(contamination * len(sines)))
+
+
+def test_auto_threshold_comes_from_held_out_rows(sines):
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    held = det.held_out_errors_
+    assert held.shape == (round(0.1 * len(sines)),)
+    med = np.median(held)
+    mad = 1.4826 * np.median(np.abs(held - med))
+    assert det.threshold_ == pytest.approx(med + 4 * mad)
+
+
+def test_no_held_out_rows_uses_training_errors(sines):
+    det = LSTMAutoencoderDetector(**FAST, validation_fraction=0.0, random_state=0).fit(
+        sines
+    )
+    assert det.held_out_errors_.size == 0
+    assert "early_stopping" not in dict(det.net_.callbacks_)
+    assert np.isfinite(det.offset_)
+
+
+def test_fit_with_y_leaves_out_rows_labelled_minus_one(sines, outliers):
+    X = np.vstack([sines, outliers])
+    y = np.r_[np.ones(len(sines)), -np.ones(len(outliers))]
+    with_y = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X, y)
+    only_normal = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    np.testing.assert_array_equal(with_y.score_samples(X), only_normal.score_samples(X))
+
+
+def test_fit_rejects_bad_labels(sines):
+    y = np.r_[np.zeros(10), -np.ones(10), np.ones(len(sines) - 20)]
+    with pytest.raises(ValueError, match="y must label normal rows 1 and outliers"):
+        LSTMAutoencoderDetector(**FAST).fit(sines, y)
+    with pytest.warns(UserWarning, match="y is ignored"):
+        LSTMAutoencoderDetector(**FAST).fit(sines, np.zeros(len(sines)))
+    with pytest.raises(ValueError, match="Every row of X is labelled -1"):
+        LSTMAutoencoderDetector(**FAST).fit(sines, -np.ones(len(sines)))
+
+
+def test_transform_gives_codes_for_a_classifier(sines, outliers):
+    X = np.vstack([sines[:40], outliers])
+    y = np.r_[np.zeros(40), np.ones(len(outliers))]
+    pipe = make_pipeline(
+        LSTMAutoencoderDetector(**FAST, random_state=0), LogisticRegression()
+    )
+    with pytest.warns(UserWarning, match="y is ignored"):
+        pipe.fit(X, y)  # class labels reach the detector: used for all rows
+    codes = pipe[0].transform(X)
+    assert codes.shape == (len(X), FAST["latent_size"]) and codes.dtype == np.float64
+    assert pipe.predict(X).shape == (len(X),)
+    names = pipe[0].get_feature_names_out()
+    assert list(names) == [f"lstmautoencoderdetector{i}" for i in range(3)]
+
+
+def test_multivariate_input():
+    X = make_sines(n=64, n_channels=3)
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
+    assert det.n_channels_ == 3
+    assert det.score_samples(X).shape == (64,)
+    with pytest.raises(ValueError, match="2 channel.*fitted on 3"):
+        det.score_samples(X[:, :, :2])
+    with pytest.raises(ValueError, match=r"expected shape \(n_samples, 24, 3\)"):
+        det.score_samples(X[:, :, 0])
+
+
+def test_dataframe_input_keeps_feature_names(sines):
+    cols = [f"t{i}" for i in range(sines.shape[1])]
+    df = pd.DataFrame(sines, columns=cols)
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(df)
+    assert list(det.feature_names_in_) == cols
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_array = det.score_samples(sines)
+    np.testing.assert_array_equal(det.score_samples(df), from_array)
+
+
+def test_standardize_switch(sines):
+    det = LSTMAutoencoderDetector(**FAST, standardize=False, random_state=0)
+    det.fit(sines * 10 + 3)
+    np.testing.assert_array_equal(det.mean_, [0.0])
+    np.testing.assert_array_equal(det.scale_, [1.0])
+    on = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines * 10 + 3)
+    assert on.mean_[0] == pytest.approx((sines * 10 + 3).mean())
+    assert on.scale_[0] == pytest.approx((sines * 10 + 3).std())
+
+
+def test_same_random_state_same_scores(sines):
+    a = LSTMAutoencoderDetector(**FAST, random_state=7).fit(sines)
+    b = LSTMAutoencoderDetector(**FAST, random_state=7).fit(sines)
+    np.testing.assert_array_equal(a.score_samples(sines), b.score_samples(sines))
+    c = LSTMAutoencoderDetector(**FAST, random_state=8).fit(sines)
+    assert not np.array_equal(a.score_samples(sines), c.score_samples(sines))
+
+
+def test_clone_refits_identically(fitted, sines):
+    twin = clone(fitted)
+    assert not hasattr(twin, "net_")
+    twin.fit(sines)
+    np.testing.assert_array_equal(
+        twin.score_samples(sines), fitted.score_samples(sines)
+    )
+
+
+@pytest.mark.parametrize("via", ["pickle", "joblib"])
+def test_persistence_round_trip(fitted, sines, via):
+    buf = io.BytesIO()
+    if via == "pickle":
+        pickle.dump(fitted, buf)
+        buf.seek(0)
+        loaded = pickle.load(buf)
+    else:
+        joblib.dump(fitted, buf)
+        buf.seek(0)
+        loaded = joblib.load(buf)
+    np.testing.assert_array_equal(
+        loaded.score_samples(sines), fitted.score_samples(sines)
+    )
+    np.testing.assert_array_equal(loaded.predict(sines), fitted.predict(sines))
+
+
+def test_pipeline_with_a_preprocessing_step(sines):
+    pipe = make_pipeline(
+        FunctionTransformer(lambda X: X[:, ::2]),
+        LSTMAutoencoderDetector(**FAST, random_state=0),
+    )
+    pipe.fit(sines)
+    assert pipe.predict(sines).shape == (len(sines),)
+    assert pipe[-1].n_timesteps_ == 12
+
+
+def test_grid_search_with_roc_auc_on_labelled_data(sines, outliers):
+    X = np.vstack([sines, outliers, outliers + 0.1])
+    y = np.r_[np.ones(len(sines)), -np.ones(2 * len(outliers))]
+    search = GridSearchCV(
+        LSTMAutoencoderDetector(**FAST, random_state=0),
+        {"hidden_size": [4, 8]},
+        scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    )
+    search.fit(X, y)
+    assert set(search.cv_results_["param_hidden_size"]) == {4, 8}
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.predict(X).shape == (len(X),)
+
+
+def test_unfitted_model_raises(sines):
+    det = LSTMAutoencoderDetector()
+    for method in (det.score_samples, det.decision_function, det.predict):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            method(sines)
+    with pytest.raises(NotFittedError):
+        det.transform(sines)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.nan, "NaN"),
+        (np.inf, "infinity"),
+    ],
+)
+@pytest.mark.parametrize("at", ["fit", "score"])
+def test_nan_and_inf_are_rejected(fitted, sines, bad, match, at):
+    X = sines.copy()
+    X[3, 5] = bad
+    with pytest.raises(ValueError, match=match):
+        if at == "fit":
+            LSTMAutoencoderDetector(**FAST).fit(X)
+        else:
+            fitted.score_samples(X)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros(24), "Expected 2D array, got 1D array"),
+        (np.zeros((4, 24, 1, 1)), r"got 4-D with shape \(4, 24, 1, 1\)"),
+        (np.zeros((0, 24)), "0 sample"),
+        (np.zeros((4, 0)), "0 feature"),
+        (np.zeros((4, 24, 0)), "0 channels"),
+        (np.array([["a"] * 24] * 4), "could not convert|dtype"),
+    ],
+)
+def test_bad_shapes_and_types_at_fit(X, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMAutoencoderDetector(**FAST).fit(X)
+
+
+def test_sparse_input_is_rejected(fitted, sines):
+    with pytest.raises(TypeError, match="Sparse input is not supported"):
+        LSTMAutoencoderDetector(**FAST).fit(sp.csr_matrix(sines))
+    with pytest.raises(TypeError, match="Sparse input is not supported"):
+        fitted.predict(sp.csr_matrix(sines))
+
+
+def test_other_number_of_time_steps_at_predict(fitted, sines):
+    with pytest.raises(ValueError, match="fitted on sequences of 24 time steps"):
+        fitted.predict(sines[:, :20])
+
+
+def test_parameters_are_validated_at_fit(sines):
+    for params in (
+        dict(max_epochs=-1),
+        dict(batch_size=0),
+        dict(contamination=0.7),
+        dict(loss="huber"),
+        dict(lr=0),
+    ):
+        with pytest.raises(ValueError, match="parameter of LSTMAutoencoderDetector"):
+            LSTMAutoencoderDetector(**params).fit(sines)
+    with pytest.raises(ValueError, match="'device' parameter"):
+        LSTMAutoencoderDetector(**FAST, device="tpu9").fit(sines)
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="checks the no-CUDA message"
+)
+def test_cuda_asked_for_without_cuda(sines):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        LSTMAutoencoderDetector(**FAST, device="cuda").fit(sines)
+
+
+@pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs a CUDA device"
+)
+def test_cuda_training_matches_contract(sines):
+    det = LSTMAutoencoderDetector(**FAST, device="auto", random_state=0).fit(sines)
+    assert det.device_ == "cuda"
+    assert det.score_samples(sines).dtype == np.float64
