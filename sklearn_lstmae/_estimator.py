@@ -318,6 +318,27 @@ class LSTMAutoencoderDetector(
         codes = [c for _, c in self._infer(module.encode, X)]
         return np.concatenate(codes).astype(np.float64, copy=False)
 
+    def reconstruct(self, X):
+        """Rebuild each sequence through the autoencoder, in the input's units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels)
+            Sequences shaped like the training data.
+
+        Returns
+        -------
+        X_hat : ndarray of the shape of ``X``, dtype float64
+            The reconstruction, un-standardised; 2-D when ``X`` is 2-D.
+        """
+        check_is_fitted(self)
+        two_d = getattr(X, "ndim", None) == 2 or np.ndim(X) == 2
+        X = _check_sequences(self, X, reset=False)
+        parts = [r for _, r in self._infer(self.net_.module_, X)]
+        X_hat = np.concatenate(parts).astype(np.float64) * self.scale_ + self.mean_
+        return X_hat[:, :, 0] if two_d else X_hat
+
     @property
     def threshold_(self):
         """Reconstruction error above which a sequence is an outlier."""
