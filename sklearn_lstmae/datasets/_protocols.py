@@ -35,7 +35,8 @@ def tutorial_split(X, is_anomaly, *, random_state=42):
     >>> from sklearn_lstmae.datasets import tutorial_split
     >>> X = np.arange(400.0).reshape(200, 2)
     >>> s = tutorial_split(X, np.arange(200) >= 150)
-    >>> len(s.X_train), len(s.X_val), (s.y_test == 1).sum(), (s.y_test == -1).sum()
+    >>> n_normal, n_anomalous = int((s.y_test == 1).sum()), int((s.y_test == -1).sum())
+    >>> len(s.X_train), len(s.X_val), n_normal, n_anomalous
     (127, 15, 8, 8)
     """
     X = np.asarray(X)
