@@ -11,8 +11,10 @@ class LSTMAutoencoder(nn.Module):
 
     The encoder reads the sequence (optionally in both directions) and its
     last hidden state is projected to a fixed-length code. The decoder
-    receives that code at every time step and an LSTM followed by a linear
-    layer rebuilds the sequence.
+    receives that code at every time step, together with a fixed sinusoidal
+    encoding of the step's position (so it need not count steps to know where
+    in the sequence it is), and an LSTM followed by a linear layer rebuilds
+    the sequence.
 
     Parameters
     ----------
@@ -28,6 +30,10 @@ class LSTMAutoencoder(nn.Module):
         Dropout between stacked LSTM layers (only used when ``num_layers > 1``).
     bidirectional : bool, default=True
         Whether the encoder reads the sequence in both directions.
+    n_time_features : int, default=8
+        Length of the position encoding given to the decoder: sines and
+        cosines of ``k * pi * t`` for ``k = 1 .. n_time_features // 2`` with
+        ``t`` running from 0 to 1 over the sequence. 0 disables it.
 
     Examples
     --------
@@ -47,6 +53,7 @@ class LSTMAutoencoder(nn.Module):
         num_layers=1,
         dropout=0.0,
         bidirectional=True,
+        n_time_features=8,
     ):
         super().__init__()
         dropout = dropout if num_layers > 1 else 0.0
@@ -60,8 +67,9 @@ class LSTMAutoencoder(nn.Module):
             batch_first=True,
         )
         self.to_latent = nn.Linear(directions * hidden_size, latent_size)
+        self.n_time_features = 2 * (n_time_features // 2)
         self.decoder = nn.LSTM(
-            latent_size,
+            latent_size + self.n_time_features,
             hidden_size,
             num_layers=num_layers,
             dropout=dropout,
@@ -78,9 +86,20 @@ class LSTMAutoencoder(nn.Module):
 
     def decode(self, code, n_timesteps):
         """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""
-        repeated = code.unsqueeze(1).expand(-1, n_timesteps, -1)
-        out, _ = self.decoder(repeated)
+        inputs = code.unsqueeze(1).expand(-1, n_timesteps, -1)
+        if self.n_time_features:
+            position = self._position_encoding(n_timesteps, code)
+            inputs = torch.cat([inputs, position.expand(code.shape[0], -1, -1)], dim=2)
+        out, _ = self.decoder(inputs)
         return self.output(out)
+
+    def _position_encoding(self, n_timesteps, like):
+        t = torch.linspace(0, 1, n_timesteps, device=like.device, dtype=like.dtype)
+        k = torch.arange(
+            1, self.n_time_features // 2 + 1, device=like.device, dtype=like.dtype
+        )
+        angle = math.pi * t[:, None] * k[None, :]
+        return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1).unsqueeze(0)
 
     def forward(self, x):
         return self.decode(self.encode(x), x.shape[1])
