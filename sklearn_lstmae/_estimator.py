@@ -56,6 +56,11 @@ class LSTMAutoencoderDetector(
         Dropout between stacked LSTM layers; ignored when ``num_layers=1``.
     bidirectional : bool, default=True
         Whether the encoder reads each sequence in both directions.
+    patch_size : int, default=1
+        Consecutive time steps that one LSTM step reads and rebuilds together.
+        The recurrence runs over ``ceil(n_timesteps / patch_size)`` steps, so
+        a larger patch trains and scores faster; errors are still computed
+        for every time step.
     loss : {"l1", "mse"}, default="l1"
         Reconstruction loss, used for training and as the per-sequence error.
     max_epochs : int, default=40
@@ -148,6 +153,7 @@ class LSTMAutoencoderDetector(
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
+        "patch_size": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions(set(_LOSSES))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -172,6 +178,7 @@ class LSTMAutoencoderDetector(
         num_layers=1,
         dropout=0.0,
         bidirectional=True,
+        patch_size=1,
         loss="l1",
         max_epochs=40,
         batch_size=32,
@@ -189,6 +196,7 @@ class LSTMAutoencoderDetector(
         self.num_layers = num_layers
         self.dropout = dropout
         self.bidirectional = bidirectional
+        self.patch_size = patch_size
         self.loss = loss
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -393,6 +401,7 @@ class LSTMAutoencoderDetector(
             module__num_layers=self.num_layers,
             module__dropout=self.dropout,
             module__bidirectional=self.bidirectional,
+            module__patch_size=self.patch_size,
             criterion=_LOSSES[self.loss],
             optimizer=torch.optim.Adam,
             lr=self.lr,
