@@ -128,9 +128,11 @@ class LSTMAutoencoderDetector(
     labelled -1 are left out, so the detector can be tuned with
     :class:`~sklearn.model_selection.GridSearchCV` on labelled data.
 
-    With ``contamination="auto"`` the error threshold is the median plus 4
-    scaled median absolute deviations (``1.4826 * MAD``) of the errors of the
-    held-out sequences: a robust z-score of 4. The held-out rows were not
+    With ``contamination="auto"`` the error threshold is a robust z-score of 3
+    on the log scale of the errors ``e`` of the held-out sequences:
+    ``exp(median(log e) + 3 * 1.4826 * MAD(log e))``, where MAD is the median
+    absolute deviation (for log-normal errors, about 0.13 % of normal
+    sequences fall above it). The held-out rows were not
     used to fit the weights, so their errors are those of unseen normal data.
     With fewer than two held-out rows the training errors are used instead.
 

@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._scoring import _auto_threshold
 
 from .conftest import FAST, make_sines
 
@@ -71,9 +72,20 @@ def test_auto_threshold_comes_from_held_out_rows(sines):
     det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
     held = det.held_out_errors_
     assert held.shape == (round(0.1 * len(sines)),)
-    med = np.median(held)
-    mad = 1.4826 * np.median(np.abs(held - med))
-    assert det.threshold_ == pytest.approx(med + 4 * mad)
+    log_held = np.log(held)
+    med = np.median(log_held)
+    mad = 1.4826 * np.median(np.abs(log_held - med))
+    assert det.threshold_ == pytest.approx(np.exp(med + 3 * mad))
+
+
+def test_auto_threshold_is_robust_to_a_wild_held_out_error():
+    errors = np.random.default_rng(0).lognormal(-2.0, 0.3, 200)
+    threshold = _auto_threshold(errors)
+    # About 0.13 % of log-normal errors lie above it (z = 3).
+    assert np.mean(errors > threshold) < 0.01
+    with_wild = _auto_threshold(np.r_[errors, 1e6])
+    assert with_wild == pytest.approx(threshold, rel=0.02)
+    assert np.isfinite(_auto_threshold(np.zeros(5)))
 
 
 def test_no_held_out_rows_uses_training_errors(sines):
