@@ -42,7 +42,8 @@ epochs, skips the tutorial's run, scores 10^3 and 10^4 beats, and writes its
 report to benchmarks/output/BENCHMARKS-quick.md (not committed) instead. On a
 machine shared with other work, pass ``--threads 1``: torch's OpenMP threads
 competing with other processes for the cores can be 10 to 100 times slower
-than one thread.
+than one thread. To see where the time goes, profile with
+``benchmarks/_speed_profile.py`` (py-spy or torch.profiler; see its docstring).
 """
 
 import argparse
