@@ -165,8 +165,8 @@ class LSTMAutoencoderDetector(
     array (n_samples, n_timesteps, n_channels) of finite numbers, with at
     least one row and one time step (one row and one time step are allowed;
     a single row is then its own reference for the threshold). Integers,
-    booleans and object arrays of numbers are converted to float64; NaN,
-    infinity, strings, complex numbers and sparse matrices are rejected with
+    booleans and object arrays are converted to float64; NaN, infinity,
+    string arrays, complex numbers and sparse matrices are rejected with
     a ``ValueError`` or ``TypeError`` naming the problem and the expected
     shape, as are scoring inputs whose time steps or channels differ from
     those seen in :meth:`fit`.

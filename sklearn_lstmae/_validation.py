@@ -23,8 +23,9 @@ def _check_sequences(estimator, X, *, reset):
     The rules: at least one row and at least one time step and channel (a
     single row or a single time step is accepted); finite values only;
     float32 and float64 are kept, other numeric dtypes (integers, booleans,
-    float16) become float64, object arrays are converted to float64 if every
-    element is a number, strings and complex numbers are rejected.
+    float16) become float64, object arrays are converted element by element
+    as scikit-learn does (an element that is not a number raises), string
+    and bytes arrays and complex numbers are rejected.
     """
     if sp.issparse(X):
         raise TypeError(
