@@ -1,5 +1,7 @@
 """LSTMAutoencoderDetector: the scikit-learn estimator."""
 
+import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,12 +17,17 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._module import LSTMAutoencoder
-from ._net import AutoencoderNet, FiniteLossGuard
+from ._net import AutoencoderNet, FiniteLossGuard, PicklableLRScheduler
+from ._persistence import (
+    _params_file_state,
+    _read_params_file,
+    _write_params_file,
+)
 from ._scoring import (
     _auto_threshold,
     _contamination_offset,
@@ -30,6 +37,27 @@ from ._validation import _check_sequences, _check_y
 
 _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
+
+
+def _restore_state_on_error(fit):
+    """Make ``fit`` all-or-nothing: if it raises, restore the attributes.
+
+    A failed fit (bad data, a non-finite loss, a second Ctrl-C while the
+    threshold is computed) leaves an unfitted detector unfitted and a fitted
+    one exactly as it was, never half updated.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper
 
 
 class LSTMAutoencoderDetector(
@@ -85,9 +113,10 @@ class LSTMAutoencoderDetector(
         held-out normal sequences (see Notes). With a float in (0, 0.5], that
         share of the training sequences scores below the threshold, as in
         :class:`~sklearn.ensemble.IsolationForest`.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
         Torch device. ``"auto"`` picks CUDA when available, else the CPU; it is
-        resolved in :meth:`fit` (see ``device_``).
+        resolved in :meth:`fit` (see ``device_``). ``"cuda:<index>"`` picks one
+        GPU. An unknown or unavailable device raises a ``ValueError`` at fit.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the held-out split and the order of
         the training batches. No global seed is set.
@@ -109,7 +138,10 @@ class LSTMAutoencoderDetector(
     held_out_errors_ : ndarray
         Errors of the held-out training sequences (empty without a split).
     device_ : str
-        The device that was used.
+        The device the model is on: the one used for training, or the CPU
+        after unpickling a model trained on CUDA where CUDA is unavailable.
+    n_epochs_ : int
+        Number of complete training epochs.
     n_timesteps_, n_channels_ : int
         Shape of each training sequence.
     n_features_in_ : int
@@ -135,6 +167,33 @@ class LSTMAutoencoderDetector(
     sequences fall above it). The held-out rows were not
     used to fit the weights, so their errors are those of unseen normal data.
     With fewer than two held-out rows the training errors are used instead.
+
+    Input: every method takes a 2-D array (n_samples, n_timesteps) or a 3-D
+    array (n_samples, n_timesteps, n_channels) of finite numbers, with at
+    least one row and one time step (one row and one time step are allowed;
+    a single row is then its own reference for the threshold). Integers,
+    booleans and object arrays are converted to float64; NaN, infinity,
+    string arrays, complex numbers and sparse matrices are rejected with
+    a ``ValueError`` or ``TypeError`` naming the problem and the expected
+    shape, as are scoring inputs whose time steps or channels differ from
+    those seen in :meth:`fit`.
+
+    Failures and interruptions: if :meth:`fit` raises (invalid data, a loss
+    that becomes NaN or infinite, which stops training with a
+    ``FloatingPointError``), the detector is left exactly as it was before
+    the call: unfitted, or still holding its previous model. A Ctrl-C
+    (``KeyboardInterrupt``) during training ends training, as in skorch: the
+    detector is fitted with the weights learned so far (the best epoch's when
+    early stopping is active), its threshold is computed from them,
+    ``n_epochs_`` counts the complete epochs and a ``UserWarning`` says that
+    training was interrupted. A second Ctrl-C before :meth:`fit` returns
+    aborts it, and the detector is left as it was before the call.
+
+    Persistence: pickle and joblib keep the whole detector; one trained on
+    CUDA loads and scores on a CPU-only machine (with skorch's
+    ``DeviceWarning``, ``device_`` becomes ``"cpu"``). :meth:`save_params`
+    and :meth:`load_params` store the weights and fitted statistics in a
+    pickle-free file.
 
     Examples
     --------
@@ -212,6 +271,7 @@ class LSTMAutoencoderDetector(
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_state_on_error
     def fit(self, X, y=None):
         """Train the autoencoder on the normal sequences of ``X``.
 
@@ -228,6 +288,13 @@ class LSTMAutoencoderDetector(
         -------
         self : LSTMAutoencoderDetector
             The fitted detector.
+
+        Warns
+        -----
+        UserWarning
+            If training was interrupted (Ctrl-C, i.e. ``KeyboardInterrupt``,
+            during an epoch): the detector is then fitted with the weights
+            learned so far (see Notes of the class).
         """
         X = _check_sequences(self, X, reset=True)
         X_all = X
@@ -243,6 +310,7 @@ class LSTMAutoencoderDetector(
         X_train, X_held = self._split(X, seed)
         self.net_ = self._build_net(X_train, X_held, seed)
         self.net_.fit(self._to_model_space(X_train), None)
+        self.n_epochs_ = self._epochs_run()
 
         if X_held.shape[0]:
             self.held_out_errors_ = self._errors(X_held)
@@ -349,6 +417,86 @@ class LSTMAutoencoderDetector(
         X_hat = np.concatenate(parts).astype(np.float64) * self.scale_ + self.mean_
         return X_hat[:, :, 0] if two_d else X_hat
 
+    def save_params(self, f_params):
+        """Save the fitted weights and statistics to a file, without pickle.
+
+        The file holds the torch module's ``state_dict`` (on the CPU), the
+        standardisation statistics, the threshold, the training shape and
+        the hyper-parameters that define the fitted model. It is read with
+        ``torch.load(..., weights_only=True)``, so loading it runs no code, and
+        it does not depend on the versions of scikit-learn or skorch. Written
+        to a path, the file is replaced atomically: a failed save never
+        leaves a truncated file behind.
+
+        Parameters
+        ----------
+        f_params : str, os.PathLike or binary file object
+            Where to write.
+
+        See Also
+        --------
+        load_params : Load such a file into a detector.
+
+        Examples
+        --------
+        >>> import io
+        >>> import numpy as np
+        >>> from sklearn_lstmae import LSTMAutoencoderDetector
+        >>> X = np.sin(np.linspace(0, 6, 20) + np.arange(16)[:, None] / 8)
+        >>> params = dict(hidden_size=4, latent_size=2, max_epochs=2, random_state=0)
+        >>> det = LSTMAutoencoderDetector(**params).fit(X)
+        >>> buf = io.BytesIO()
+        >>> det.save_params(buf)
+        >>> _ = buf.seek(0)
+        >>> twin = LSTMAutoencoderDetector(**params).load_params(buf)
+        >>> bool((twin.score_samples(X) == det.score_samples(X)).all())
+        True
+        """
+        check_is_fitted(self)
+        _write_params_file(_params_file_state(self), f_params)
+
+    @_restore_state_on_error
+    def load_params(self, f_params):
+        """Load a file written by :meth:`save_params`; the detector is then fitted.
+
+        The detector must have been built with the same ``hidden_size``,
+        ``latent_size``, ``num_layers``, ``bidirectional``, ``loss``,
+        ``standardize`` and ``contamination`` as the one that saved the file
+        (a ``ValueError`` names any that differ); the other parameters only
+        affect training. The weights go to this detector's ``device``:
+        weights saved from a CUDA run load on a CPU-only machine with
+        ``device="auto"`` or ``"cpu"``. The training history is not saved,
+        so ``net_.history`` is empty. Any previous fit is replaced only once
+        the whole file has been read and checked.
+
+        Parameters
+        ----------
+        f_params : str, os.PathLike or binary file object
+            A file written by :meth:`save_params`.
+
+        Returns
+        -------
+        self : LSTMAutoencoderDetector
+            The detector, fitted with the loaded weights.
+        """
+        self._validate_params()
+        self.device_ = _resolve_device(self.device)
+        state = _read_params_file(f_params, self)
+        vars(self).pop("feature_names_in_", None)
+        for name, value in state["attributes"].items():
+            setattr(self, name, value)
+        shape = (1, self.n_timesteps_, self.n_channels_)
+        self.net_ = self._build_net(np.zeros(shape), np.zeros((0, *shape[1:])), 0)
+        self.net_.initialize()
+        try:
+            self.net_.module_.load_state_dict(state["module"])
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The weights in {f_params!r} do not fit this version's LSTM "
+                f"module: {exc}"
+            ) from exc
+        return self
+
     @property
     def threshold_(self):
         """Reconstruction error above which a sequence is an outlier."""
@@ -363,6 +511,15 @@ class LSTMAutoencoderDetector(
         tags.input_tags.three_d_array = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = vars(self).get("net_")
+        if net is not None:
+            # Unpickling the skorch net maps tensors saved on a CUDA device to
+            # the CPU when CUDA is unavailable (skorch's DeviceWarning says so)
+            # and sets net_.device to match: scoring must follow it.
+            self.device_ = str(net.device)
 
     # -- private computations (inputs already validated) --------------------
 
@@ -379,7 +536,7 @@ class LSTMAutoencoderDetector(
             ("clip", GradientNormClipping(gradient_clip_value=1.0)),
             (
                 "lr_schedule",
-                LRScheduler(
+                PicklableLRScheduler(
                     policy=torch.optim.lr_scheduler.OneCycleLR,
                     max_lr=self.lr,
                     total_steps=self.max_epochs * n_batches,
@@ -424,7 +581,8 @@ class LSTMAutoencoderDetector(
 
     def _to_model_space(self, X):
         """Standardised float32 copy of (a chunk of) validated sequences."""
-        out = ((X - self.mean_) / self.scale_).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            out = ((X - self.mean_) / self.scale_).astype(np.float32)
         if not np.isfinite(out).all():
             raise ValueError(
                 "X contains values too large to represent in float32 once "
@@ -443,6 +601,28 @@ class LSTMAutoencoderDetector(
                 out = fn(torch.from_numpy(chunk).to(self.device_))
                 yield chunk, out.cpu().numpy()
 
+    def _epochs_run(self):
+        """Count the complete epochs; warn if a Ctrl-C cut training short.
+
+        skorch ends training by ``KeyboardInterrupt`` both when early stopping
+        triggers and when the user presses Ctrl-C, and swallows it; fewer
+        epochs than ``max_epochs`` without early stopping means the latter.
+        """
+        net = self.net_
+        n_epochs = sum("train_loss" in row for row in net.history)
+        stopper = dict(net.callbacks_).get("early_stopping")
+        stopped_early = stopper is not None and stopper.misses_ >= stopper.patience
+        if n_epochs < self.max_epochs and not stopped_early:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {n_epochs} of "
+                f"{self.max_epochs} epochs. The detector is fitted with the weights "
+                "learned so far and a threshold computed from them; call fit "
+                "again to train fully.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return n_epochs
+
     def _errors(self, X):
         errors = [
             _sample_errors(chunk, recon, self.loss)
@@ -451,29 +631,60 @@ class LSTMAutoencoderDetector(
         return np.concatenate(errors) if errors else np.empty(0)
 
 
+# Device types that can run the module, and how to tell whether one is present.
+_DEVICE_AVAILABLE = {
+    "cpu": lambda: True,
+    "cuda": lambda: torch.cuda.is_available(),
+    "mps": lambda: torch.backends.mps.is_available(),
+    "xpu": lambda: hasattr(torch, "xpu") and torch.xpu.is_available(),
+}
+
+
 def _resolve_device(device):
     if str(device) == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, TypeError) as exc:
         raise ValueError(
-            f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or another torch "
-            f"device, got {device!r}."
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:<index>' "
+            f"or 'mps', got {device!r}."
         ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
+    if device.type not in _DEVICE_AVAILABLE:
         raise ValueError(
-            f"device={str(device)!r} was asked for but CUDA is not available; use "
-            "device='auto' or 'cpu'."
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:<index>' "
+            f"or 'mps', got {str(device)!r}: device type {device.type!r} cannot "
+            "train this model."
+        )
+    if not _DEVICE_AVAILABLE[device.type]():
+        raise ValueError(
+            f"device={str(device)!r} was asked for but {device.type.upper()} is not "
+            "available; use device='auto' or 'cpu'."
+        )
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={str(device)!r} was asked for but only "
+            f"{torch.cuda.device_count()} CUDA device(s) are visible."
         )
     return str(device)
 
 
 def _standardization(X, standardize):
+    """Per-channel mean and scale; a channel without variance gets scale 1.
+
+    The statistics are computed on ``X / max|X|`` (per channel) and scaled
+    back, so that neither the sums overflow for huge values (1e300) nor the
+    squares underflow for tiny ones (1e-200). A channel whose spread is at
+    rounding level of its largest value counts as constant.
+    """
     n_channels = X.shape[2]
     if not standardize:
         return np.zeros(n_channels), np.ones(n_channels)
-    mean = X.mean(axis=(0, 1), dtype=np.float64)
-    scale = X.std(axis=(0, 1), dtype=np.float64)
-    scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
-    return mean, scale
+    peak = np.abs(X).max(axis=(0, 1)).astype(np.float64)
+    peak[peak == 0] = 1.0
+    unit = X / peak
+    mean = unit.mean(axis=(0, 1), dtype=np.float64)
+    spread = unit.std(axis=(0, 1), dtype=np.float64)
+    constant = ~(spread > 16 * np.finfo(np.float64).eps)
+    scale = np.where(constant, 1.0, spread * peak)
+    return mean * peak, scale

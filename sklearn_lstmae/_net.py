@@ -4,7 +4,7 @@ import math
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 from skorch.utils import to_tensor
 
 
@@ -65,3 +65,20 @@ class FiniteLossGuard(Callback):
                 "(standardize=True), lower `lr` or check the data for extreme "
                 "values."
             )
+
+
+class PicklableLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler``, minus its torch scheduler when pickled.
+
+    The torch scheduler holds the optimizer, so pickling it would store the
+    optimizer's tensors a second time outside the state that skorch maps to
+    the CPU when CUDA is missing: a net trained on CUDA could then not be
+    unpickled on a CPU-only machine (skorch issue #1096). The scheduler is
+    rebuilt from ``net.optimizer_`` in ``on_train_begin``, so dropping it
+    loses nothing (as ``EarlyStopping`` drops its copy of the weights).
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["lr_scheduler_"] = None
+        return state

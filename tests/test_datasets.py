@@ -1,10 +1,13 @@
 """load_ecg5000: the shared copy, downloads from a local server, and faults."""
 
+import contextlib
 import hashlib
 import io
 import os
 import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import types
@@ -354,19 +357,97 @@ def test_unwritable_directory_simulated(server, tmp_path, monkeypatch):
     _recovers(server, home)
 
 
-@pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions"
-)
-def test_read_only_directory(server, tmp_path):
-    home = tmp_path / "ro"
-    home.mkdir()
-    home.chmod(0o500)
+@contextlib.contextmanager
+def _without_root():
+    """Run the block as 'nobody' when the tests run as root.
+
+    Root ignores file permissions, so a read-only directory is only
+    read-only to another user; the effective uid is switched back at the end.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)
     try:
-        with pytest.raises(PermissionError, match=re.escape(str(home))):
-            load_ecg5000(data_home=home)
-        assert os.listdir(home) == []
+        yield
     finally:
-        home.chmod(0o700)
+        os.seteuid(0)
+
+
+@pytest.fixture
+def world_readable_dir():
+    """A fresh directory under the system temp dir that 'nobody' can enter."""
+    path = Path(tempfile.mkdtemp(prefix="sklearn_lstmae_ro_"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
+def test_read_only_directory(server, world_readable_dir):
+    home = world_readable_dir / "ro"
+    home.mkdir()
+    home.chmod(0o555)
+    try:
+        with _without_root(), pytest.raises(PermissionError) as info:
+            load_ecg5000(data_home=home)
+        assert str(home) in str(info.value) and "data_home" in str(info.value)
+        assert os.listdir(home) == []  # nothing written, nothing to trust
+        assert server.hits == 0  # refused before downloading anything
+    finally:
+        home.chmod(0o755)
+    _recovers(server, home)  # writable again: the next call succeeds
+
+
+@pytest.mark.parametrize("stage", ["download", "extract", "replace"])
+def test_ctrl_c_mid_download_leaves_nothing(server, tmp_path, monkeypatch, stage):
+    """A KeyboardInterrupt at any stage removes every temporary file."""
+    home = tmp_path / "x"
+    with monkeypatch.context() as patch:
+        if stage == "replace":
+
+            class _Os:
+                def __getattr__(self, name):
+                    return getattr(os, name)
+
+                @staticmethod
+                def replace(src, dst):
+                    raise KeyboardInterrupt
+
+            patch.setattr(_base, "os", _Os())
+        else:
+            name = "_download" if stage == "download" else "_extract"
+            real = getattr(_base, name)
+
+            def interrupted(*args, **kwargs):
+                real(*args, **kwargs)  # after writing a whole temporary file
+                raise KeyboardInterrupt
+
+            patch.setattr(_base, name, interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            load_ecg5000(data_home=home)
+    assert os.listdir(home) == []
+    _recovers(server, home)
+
+
+def test_a_fault_leaves_files_already_there_untouched(server, tmp_path):
+    (tmp_path / "ECG5000_TEST.txt").write_bytes(TEST_TXT)
+    server.body = GOOD_ZIP[:-50]
+    with pytest.raises(OSError, match="is corrupt"):
+        load_ecg5000(data_home=tmp_path)
+    assert os.listdir(tmp_path) == ["ECG5000_TEST.txt"]
+    assert (tmp_path / "ECG5000_TEST.txt").read_bytes() == TEST_TXT
+    server.body = GOOD_ZIP
+    _check_fake(tmp_path)
+
+
+def test_stale_temporary_files_are_never_trusted(server, tmp_path):
+    """Leftovers of a killed process (.part files) are not taken for data."""
+    for name in ("ECG5000_TRAIN.txt", "ECG5000_TEST.txt", "download.zip"):
+        (tmp_path / f".{name}.dead.part").write_bytes(b"garbage")
+    bunch = load_ecg5000(data_home=tmp_path)
+    np.testing.assert_array_equal(bunch.data, np.vstack([TRAIN_X, TEST_X]))
+    assert server.hits == 1
 
 
 def test_data_home_is_a_file(server, tmp_path):
