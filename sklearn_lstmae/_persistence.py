@@ -20,6 +20,7 @@ _MODEL_PARAMS = (
     "latent_size",
     "num_layers",
     "bidirectional",
+    "patch_size",
     "loss",
     "standardize",
     "contamination",
