@@ -4,6 +4,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 
 class LSTMAutoencoder(nn.Module):
@@ -34,6 +35,17 @@ class LSTMAutoencoder(nn.Module):
         Length of the position encoding given to the decoder: sines and
         cosines of ``k * pi * t`` for ``k = 1 .. n_time_features // 2`` with
         ``t`` running from 0 to 1 over the sequence. 0 disables it.
+
+    Notes
+    -----
+    Every method takes an optional ``lengths`` tensor of shape (batch,) for
+    zero-padded sequences of different lengths. The encoder then reads a
+    packed sequence (:func:`torch.nn.utils.rnn.pack_padded_sequence`), so
+    padding never reaches the code, and the position ``t`` of each sequence
+    runs from 0 to 1 over its own real steps. The decoder is causal: its
+    outputs at real steps do not depend on the padding after them; outputs
+    at padded steps are meaningless and must be ignored by the caller.
+    Without ``lengths`` nothing is packed.
 
     Examples
     --------
@@ -78,31 +90,41 @@ class LSTMAutoencoder(nn.Module):
         self.output = nn.Linear(hidden_size, n_features)
         self.directions = directions
 
-    def encode(self, x):
+    def encode(self, x, lengths=None):
         """Map ``x`` of shape (batch, time, features) to codes (batch, latent)."""
-        _, (h_n, _) = self.encoder(x)
+        if lengths is not None:
+            x = pack_padded_sequence(
+                x, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+        _, (h_n, _) = self.encoder(x)  # packed: h_n is back in the batch's order
         last = h_n[-self.directions :]  # last layer, every direction
         return self.to_latent(torch.cat(tuple(last), dim=1))
 
-    def decode(self, code, n_timesteps):
+    def decode(self, code, n_timesteps, lengths=None):
         """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""
         inputs = code.unsqueeze(1).expand(-1, n_timesteps, -1)
         if self.n_time_features:
-            position = self._position_encoding(n_timesteps, code)
+            position = self._position_encoding(n_timesteps, code, lengths)
             inputs = torch.cat([inputs, position.expand(code.shape[0], -1, -1)], dim=2)
         out, _ = self.decoder(inputs)
         return self.output(out)
 
-    def _position_encoding(self, n_timesteps, like):
-        t = torch.linspace(0, 1, n_timesteps, device=like.device, dtype=like.dtype)
+    def _position_encoding(self, n_timesteps, like, lengths=None):
+        if lengths is None:  # (1, time, 1): the same positions for every row
+            t = torch.linspace(0, 1, n_timesteps, device=like.device, dtype=like.dtype)
+            t = t[None, :, None]
+        else:  # (batch, time, 1): each row's own 0..1 over its real steps
+            steps = torch.arange(n_timesteps, device=like.device, dtype=like.dtype)
+            last = (lengths.to(like.device, like.dtype) - 1).clamp(min=1)
+            t = (steps[None, :] / last[:, None])[:, :, None]
         k = torch.arange(
             1, self.n_time_features // 2 + 1, device=like.device, dtype=like.dtype
         )
-        angle = math.pi * t[:, None] * k[None, :]
-        return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1).unsqueeze(0)
+        angle = math.pi * t * k
+        return torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)
 
-    def forward(self, x):
-        return self.decode(self.encode(x), x.shape[1])
+    def forward(self, x, lengths=None):
+        return self.decode(self.encode(x, lengths), x.shape[1], lengths)
 
     def reset_parameters(self, generator=None):
         """Draw every weight from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
