@@ -399,16 +399,9 @@ class LSTMAutoencoderDetector(
             lengths, a list of one array per sequence, of its own length.
         """
         check_is_fitted(self)
-        X = _check_sequences(self, X, reset=False)
-        parts = []
-        for chunk, recon in self._infer(self.net_.module_, X):
-            x, lengths = _split_inputs(chunk)
-            if per_channel:
-                part = -_value_errors(x, recon, self.loss)
-            else:
-                part = -_timestep_errors(x, recon, self.loss)
-            parts.extend([part] if lengths is None else _unpad(part, lengths))
-        return parts if isinstance(X, _Ragged) else np.concatenate(parts)
+        return self._score_timesteps(
+            _check_sequences(self, X, reset=False), per_channel
+        )
 
     def anomaly_probability(self, X):
         """Probability-like anomaly score in [0, 1]: the rank among normal errors.
@@ -552,6 +545,17 @@ class LSTMAutoencoderDetector(
             x, lengths = _split_inputs(chunk)
             errors.append(_sample_errors(x, recon, self.loss, lengths))
         return np.concatenate(errors) if errors else np.empty(0)
+
+    def _score_timesteps(self, X, per_channel):
+        parts = []
+        for chunk, recon in self._infer(self.net_.module_, X):
+            x, lengths = _split_inputs(chunk)
+            if per_channel:
+                part = -_value_errors(x, recon, self.loss)
+            else:
+                part = -_timestep_errors(x, recon, self.loss)
+            parts.extend([part] if lengths is None else _unpad(part, lengths))
+        return parts if isinstance(X, _Ragged) else np.concatenate(parts)
 
     def _reconstruct_ragged(self, X):
         X_hat = []
