@@ -28,10 +28,14 @@ from ._persistence import (
     _read_params_file,
     _write_params_file,
 )
+from ._ragged import _Ragged, _split_inputs, _unpad
 from ._scoring import (
     _auto_threshold,
     _contamination_offset,
+    _empirical_cdf,
     _sample_errors,
+    _timestep_errors,
+    _value_errors,
 )
 from ._validation import _check_sequences, _check_y
 
@@ -137,15 +141,23 @@ class LSTMAutoencoderDetector(
         Standardisation statistics (zeros and ones if ``standardize=False``).
     held_out_errors_ : ndarray
         Errors of the held-out training sequences (empty without a split).
+    calibration_errors_ : ndarray
+        Sorted errors of normal sequences behind :meth:`anomaly_probability`:
+        ``held_out_errors_``, or the training errors without held-out rows.
     device_ : str
         The device the model is on: the one used for training, or the CPU
         after unpickling a model trained on CUDA where CUDA is unavailable.
     n_epochs_ : int
         Number of complete training epochs.
-    n_timesteps_, n_channels_ : int
-        Shape of each training sequence.
+    n_timesteps_ : int or None
+        Length of each training sequence; ``None`` after fitting on a list of
+        sequences of different lengths (then sequences of any length are
+        accepted).
+    n_channels_ : int
+        Channels of each training sequence.
     n_features_in_ : int
-        Number of columns (time steps) seen in :meth:`fit`.
+        Number of columns (time steps) seen in :meth:`fit`; not set after
+        fitting on sequences of different lengths.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, when ``X`` was a DataFrame with string column names.
 
@@ -156,6 +168,18 @@ class LSTMAutoencoderDetector(
 
     Notes
     -----
+    Variable-length sequences: every method also takes a list of 1-D arrays
+    (univariate) or of 2-D arrays (length, n_channels) of different lengths.
+    They are zero-padded to the longest; the encoder reads them packed
+    (:func:`torch.nn.utils.rnn.pack_padded_sequence`), the training loss,
+    the standardisation statistics and each sequence's error use its real
+    time steps only, so a sequence gets the same score alone as inside a
+    batch of longer or shorter ones (up to float rounding). A list of
+    sequences of one length is just an array-like: it gives the results of
+    the equivalent 2-D or 3-D array. After fitting on different lengths,
+    ``n_timesteps_`` is None and sequences of any length can be scored;
+    after fitting on one length, lists of different lengths are refused.
+
     Training uses normal data: when ``y`` is passed to :meth:`fit`, rows
     labelled -1 are left out, so the detector can be tuned with
     :class:`~sklearn.model_selection.GridSearchCV` on labelled data.
@@ -278,8 +302,10 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
+                (n_samples, n_timesteps, n_channels), or list of arrays
             Training sequences: a row of a 2-D array is a univariate series.
+            A list of 1-D or 2-D (length, n_channels) arrays of different
+            lengths is padded and masked (see Notes).
         y : array-like of shape (n_samples,), default=None
             Optional labels: rows labelled -1 (outliers) are left out of
             training; every other row is treated as normal.
@@ -316,10 +342,11 @@ class LSTMAutoencoderDetector(
             self.held_out_errors_ = self._errors(X_held)
         else:
             self.held_out_errors_ = np.empty(0)
+        errors = self.held_out_errors_
+        if not errors.size:
+            errors = self._errors(X_train)
+        self.calibration_errors_ = np.sort(errors)
         if self.contamination == "auto":
-            errors = self.held_out_errors_
-            if not errors.size:
-                errors = self._errors(X_train)
             self.offset_ = -float(_auto_threshold(errors))
         else:
             scores = -self._errors(X_all)
@@ -332,8 +359,9 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
-            Sequences shaped like the training data.
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data (see Notes on lists of
+            sequences of different lengths).
 
         Returns
         -------
@@ -350,8 +378,9 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
-            Sequences shaped like the training data.
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data (see Notes on lists of
+            sequences of different lengths).
 
         Returns
         -------
@@ -366,8 +395,9 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
-            Sequences shaped like the training data.
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data (see Notes on lists of
+            sequences of different lengths).
 
         Returns
         -------
@@ -382,8 +412,9 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
-            Sequences shaped like the training data.
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data (see Notes on lists of
+            sequences of different lengths).
 
         Returns
         -------
@@ -402,20 +433,85 @@ class LSTMAutoencoderDetector(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
-                (n_samples, n_timesteps, n_channels)
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data (see Notes on lists of
+            sequences of different lengths).
+
+        Returns
+        -------
+        X_hat : ndarray of the shape of ``X``, dtype float64, or list
+            The reconstruction, un-standardised; 2-D when ``X`` is 2-D. For a
+            list of sequences of different lengths, a list of arrays shaped
+            like them.
+        """
+        check_is_fitted(self)
+        X_in = X
+        X = _check_sequences(self, X, reset=False)
+        if isinstance(X, _Ragged):
+            return self._reconstruct_ragged(X)
+        two_d = getattr(X_in, "ndim", None) == 2 or np.ndim(X_in) == 2
+        parts = [r for _, r in self._infer(self.net_.module_, X)]
+        X_hat = np.concatenate(parts).astype(np.float64) * self.scale_ + self.mean_
+        return X_hat[:, :, 0] if two_d else X_hat
+
+    def score_timesteps(self, X, *, per_channel=False):
+        """Negated reconstruction error of every time step: where it departs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Sequences shaped like the training data.
+        per_channel : bool, default=False
+            If False, the error of a time step is averaged over its channels;
+            if True, every channel keeps its own error.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels), dtype float64
+            Minus the ``loss`` (``|x - x_hat|`` or its square) at each time
+            step, in standardised units: the lower, the more abnormal that
+            step. Without ``per_channel``, ``scores.mean(axis=1)`` equals
+            :meth:`score_samples`. For a list of sequences of different
+            lengths, a list of one array per sequence, of its own length.
+        """
+        check_is_fitted(self)
+        return self._score_timesteps(
+            _check_sequences(self, X, reset=False), per_channel
+        )
+
+    def anomaly_probability(self, X):
+        """Probability-like anomaly score in [0, 1]: the rank among normal errors.
+
+        The empirical distribution function of the errors of normal sequences
+        the weights were not fitted on (``held_out_errors_``; the training
+        errors when there were no held-out rows), taken at each sequence's
+        error: the share of those normal sequences that the autoencoder
+        rebuilt at least as badly. Equivalently, one minus an empirical
+        p-value for "this sequence is normal".
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels), or list of arrays
             Sequences shaped like the training data.
 
         Returns
         -------
-        X_hat : ndarray of the shape of ``X``, dtype float64
-            The reconstruction, un-standardised; 2-D when ``X`` is 2-D.
+        proba : ndarray of shape (n_samples,), dtype float64
+            Non-increasing in :meth:`score_samples`; 0 below the smallest
+            reference error and 1 at or above the largest one.
+
+        Notes
+        -----
+        This is a calibration against normal data only: it says how unusual
+        an error is for a normal sequence, not the posterior probability of
+        an anomaly, which would also need the (unknown) share of anomalies.
+        Its resolution is ``1 / len(calibration_errors_)``.
         """
-        check_is_fitted(self)
-        two_d = getattr(X, "ndim", None) == 2 or np.ndim(X) == 2
-        X = _check_sequences(self, X, reset=False)
-        parts = [r for _, r in self._infer(self.net_.module_, X)]
-        X_hat = np.concatenate(parts).astype(np.float64) * self.scale_ + self.mean_
-        return X_hat[:, :, 0] if two_d else X_hat
+        errors = -self.score_samples(X)
+        return _empirical_cdf(self.calibration_errors_, errors)
 
     def save_params(self, f_params):
         """Save the fitted weights and statistics to a file, without pickle.
@@ -485,7 +581,7 @@ class LSTMAutoencoderDetector(
         vars(self).pop("feature_names_in_", None)
         for name, value in state["attributes"].items():
             setattr(self, name, value)
-        shape = (1, self.n_timesteps_, self.n_channels_)
+        shape = (1, self.n_timesteps_ or 1, self.n_channels_)  # None: ragged fit
         self.net_ = self._build_net(np.zeros(shape), np.zeros((0, *shape[1:])), 0)
         self.net_.initialize()
         try:
@@ -527,7 +623,9 @@ class LSTMAutoencoderDetector(
         n_held = int(round(self.validation_fraction * X.shape[0]))
         if n_held < _MIN_HELD_OUT or X.shape[0] - n_held < 1:
             return X, X[:0]
-        return train_test_split(X, test_size=n_held, random_state=seed)
+        rows = np.arange(X.shape[0])
+        train, held = train_test_split(rows, test_size=n_held, random_state=seed)
+        return X[train], X[held]
 
     def _build_net(self, X_train, X_held, seed):
         n_batches = -(-X_train.shape[0] // self.batch_size)
@@ -580,7 +678,14 @@ class LSTMAutoencoderDetector(
         )
 
     def _to_model_space(self, X):
-        """Standardised float32 copy of (a chunk of) validated sequences."""
+        """Standardised float32 copy of (a chunk of) validated sequences.
+
+        For a ``_Ragged``, the dict ``{"x": padded, "lengths": lengths}`` that
+        the net passes to the module and to its loss; padding is zero.
+        """
+        if isinstance(X, _Ragged):
+            x = self._to_model_space(X.values) * X.mask()[:, :, np.newaxis]
+            return {"x": x, "lengths": X.lengths}
         with np.errstate(over="ignore", invalid="ignore"):  # reported below
             out = ((X - self.mean_) / self.scale_).astype(np.float32)
         if not np.isfinite(out).all():
@@ -598,7 +703,9 @@ class LSTMAutoencoderDetector(
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 chunk = self._to_model_space(X[start : start + step])
-                out = fn(torch.from_numpy(chunk).to(self.device_))
+                inputs = chunk if isinstance(chunk, dict) else {"x": chunk}
+                inputs = {k: torch.from_numpy(v) for k, v in inputs.items()}
+                out = fn(**{k: v.to(self.device_) for k, v in inputs.items()})
                 yield chunk, out.cpu().numpy()
 
     def _epochs_run(self):
@@ -624,11 +731,29 @@ class LSTMAutoencoderDetector(
         return n_epochs
 
     def _errors(self, X):
-        errors = [
-            _sample_errors(chunk, recon, self.loss)
-            for chunk, recon in self._infer(self.net_.module_, X)
-        ]
+        errors = []
+        for chunk, recon in self._infer(self.net_.module_, X):
+            x, lengths = _split_inputs(chunk)
+            errors.append(_sample_errors(x, recon, self.loss, lengths))
         return np.concatenate(errors) if errors else np.empty(0)
+
+    def _score_timesteps(self, X, per_channel):
+        parts = []
+        for chunk, recon in self._infer(self.net_.module_, X):
+            x, lengths = _split_inputs(chunk)
+            if per_channel:
+                part = -_value_errors(x, recon, self.loss)
+            else:
+                part = -_timestep_errors(x, recon, self.loss)
+            parts.extend([part] if lengths is None else _unpad(part, lengths))
+        return parts if isinstance(X, _Ragged) else np.concatenate(parts)
+
+    def _reconstruct_ragged(self, X):
+        X_hat = []
+        for chunk, recon in self._infer(self.net_.module_, X):
+            recon = recon.astype(np.float64) * self.scale_ + self.mean_
+            X_hat.extend(_unpad(recon, chunk["lengths"]))
+        return [x[:, 0] for x in X_hat] if X.univariate else X_hat
 
 
 # Device types that can run the module, and how to tell whether one is present.
@@ -680,6 +805,8 @@ def _standardization(X, standardize):
     n_channels = X.shape[2]
     if not standardize:
         return np.zeros(n_channels), np.ones(n_channels)
+    if isinstance(X, _Ragged):  # statistics over real time steps only
+        X = X.real_steps()[np.newaxis]
     peak = np.abs(X).max(axis=(0, 1)).astype(np.float64)
     peak[peak == 0] = 1.0
     unit = X / peak

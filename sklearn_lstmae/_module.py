@@ -4,6 +4,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 
 class LSTMAutoencoder(nn.Module):
@@ -40,6 +41,17 @@ class LSTMAutoencoder(nn.Module):
         ``patch_size * n_features`` values (the last one padded by repeating
         the final step, the padding cropped from the output). Larger patches
         shorten the recurrence, which makes training and scoring faster.
+
+    Notes
+    -----
+    Every method takes an optional ``lengths`` tensor of shape (batch,) for
+    zero-padded sequences of different lengths. The encoder then reads a
+    packed sequence (:func:`torch.nn.utils.rnn.pack_padded_sequence`), so
+    padding never reaches the code, and the position ``t`` of each sequence
+    runs from 0 to 1 over its own real steps. The decoder is causal: its
+    outputs at real steps do not depend on the padding after them; outputs
+    at padded steps are meaningless and must be ignored by the caller.
+    Without ``lengths`` nothing is packed.
 
     Examples
     --------
@@ -87,51 +99,80 @@ class LSTMAutoencoder(nn.Module):
         self.output = nn.Linear(hidden_size, n_features)
         self.directions = directions
 
-    def encode(self, x):
+    def encode(self, x, lengths=None):
         """Map ``x`` of shape (batch, time, features) to codes (batch, latent)."""
-        return self._encode_patches(self._to_patches(x))
+        patches = self._to_patches(x, lengths)
+        return self._encode_patches(patches, self._patch_lengths(lengths))
 
-    def decode(self, code, n_timesteps):
+    def decode(self, code, n_timesteps, lengths=None):
         """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""
         n_patches = -(-n_timesteps // self.patch_size)
-        return self._from_patches(self._decode_patches(code, n_patches), n_timesteps)
+        out = self._decode_patches(code, n_patches, self._patch_lengths(lengths))
+        return self._from_patches(out, n_timesteps)
 
-    def _encode_patches(self, x):
-        _, (h_n, _) = self.encoder(x)
+    def _encode_patches(self, x, lengths=None):
+        if lengths is not None:
+            x = pack_padded_sequence(
+                x, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+        _, (h_n, _) = self.encoder(x)  # packed: h_n is back in the batch's order
         last = h_n[-self.directions :]  # last layer, every direction
         return self.to_latent(torch.cat(tuple(last), dim=1))
 
-    def _decode_patches(self, code, n_patches):
+    def _decode_patches(self, code, n_patches, lengths=None):
         inputs = code.unsqueeze(1).expand(-1, n_patches, -1)
         if self.n_time_features:
-            position = self._position_encoding(n_patches, code)
+            position = self._position_encoding(n_patches, code, lengths)
             inputs = torch.cat([inputs, position.expand(code.shape[0], -1, -1)], dim=2)
         out, _ = self.decoder(inputs)
         return self.output(out)
 
-    def _position_encoding(self, n_timesteps, like):
-        t = torch.linspace(0, 1, n_timesteps, device=like.device, dtype=like.dtype)
+    def _position_encoding(self, n_timesteps, like, lengths=None):
+        if lengths is None:  # (1, time, 1): the same positions for every row
+            t = torch.linspace(0, 1, n_timesteps, device=like.device, dtype=like.dtype)
+            t = t[None, :, None]
+        else:  # (batch, time, 1): each row's own 0..1 over its real steps
+            steps = torch.arange(n_timesteps, device=like.device, dtype=like.dtype)
+            last = (lengths.to(like.device, like.dtype) - 1).clamp(min=1)
+            t = (steps[None, :] / last[:, None])[:, :, None]
         k = torch.arange(
             1, self.n_time_features // 2 + 1, device=like.device, dtype=like.dtype
         )
-        angle = math.pi * t[:, None] * k[None, :]
-        return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1).unsqueeze(0)
+        angle = math.pi * t * k
+        return torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)
 
-    def forward(self, x):
-        n_timesteps = x.shape[1]
-        patches = self._to_patches(x)
-        out = self._decode_patches(self._encode_patches(patches), patches.shape[1])
-        return self._from_patches(out, n_timesteps)
+    def forward(self, x, lengths=None):
+        patches = self._to_patches(x, lengths)
+        patch_lengths = self._patch_lengths(lengths)
+        code = self._encode_patches(patches, patch_lengths)
+        out = self._decode_patches(code, patches.shape[1], patch_lengths)
+        return self._from_patches(out, x.shape[1])
 
-    def _to_patches(self, x):
-        """(batch, T, C) -> (batch, ceil(T / p), p * C), padding with the last step."""
+    def _to_patches(self, x, lengths=None):
+        """(batch, T, C) -> (batch, ceil(T / p), p * C), padding with the last step.
+
+        With ``lengths``, each row's steps after its end are first replaced by
+        its own last real step, so the partial patch at a sequence's end holds
+        the same values whether the sequence is padded in a batch or not.
+        """
         p = self.patch_size
         if p == 1:
             return x
+        if lengths is not None:
+            steps = torch.arange(x.shape[1], device=x.device)
+            last = (lengths.to(x.device) - 1).clamp(min=0)
+            index = torch.minimum(steps[None, :], last[:, None])
+            x = x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
         pad = -x.shape[1] % p
         if pad:
             x = torch.cat([x, x[:, -1:].expand(-1, pad, -1)], dim=1)
         return x.reshape(x.shape[0], x.shape[1] // p, p * x.shape[2])
+
+    def _patch_lengths(self, lengths):
+        """Number of patches of each sequence: ``ceil(length / patch_size)``."""
+        if lengths is None or self.patch_size == 1:
+            return lengths
+        return -(-lengths // self.patch_size)
 
     def _from_patches(self, out, n_timesteps):
         """Inverse of :meth:`_to_patches`, cropping the padding."""

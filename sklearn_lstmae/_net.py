@@ -1,6 +1,7 @@
 """The skorch net: reconstruction loss and training callbacks."""
 
 import math
+from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNet
@@ -12,7 +13,10 @@ class AutoencoderNet(NeuralNet):
     """A skorch ``NeuralNet`` whose target is its own input.
 
     Only documented hooks are overridden: :meth:`get_loss` compares the
-    reconstruction with the input batch, and :meth:`initialize_module`
+    reconstruction with the input batch (over real time steps only when
+    ``X`` is a dict ``{"x": padded, "lengths": lengths}`` of sequences of
+    different lengths, which skorch passes to the module as keyword
+    arguments), and :meth:`initialize_module`
     re-draws the weights from a ``torch.Generator`` seeded by
     ``random_state`` so that no global seed is touched.
 
@@ -50,7 +54,23 @@ class AutoencoderNet(NeuralNet):
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(X, Mapping):
+            return self._padded_loss(y_pred, X)
         return self.criterion_(y_pred, to_tensor(X, device=self.device))
+
+    def _padded_loss(self, y_pred, X):
+        """The criterion's mean over the real (not padded) values of the batch.
+
+        The prediction is replaced by the target at padded steps, so that they
+        add nothing to the loss nor to its gradient; the criterion's mean over
+        every value is then rescaled to a mean over the real values.
+        """
+        x = to_tensor(X["x"], device=self.device)
+        lengths = to_tensor(X["lengths"], device=self.device)
+        steps = torch.arange(x.shape[1], device=x.device)
+        real = (steps[None, :] < lengths[:, None]).unsqueeze(2)
+        loss = self.criterion_(torch.where(real, y_pred, x), x)
+        return loss * (x.shape[1] / lengths.sum()) * x.shape[0]
 
 
 class FiniteLossGuard(Callback):

@@ -25,7 +25,7 @@ _MODEL_PARAMS = (
     "standardize",
     "contamination",
 )
-_ARRAYS = ("mean_", "scale_", "held_out_errors_")
+_ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
 _FLOATS = ("offset_",)
 _INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_")
 
@@ -45,7 +45,13 @@ def _params_file_state(detector):
             for name in _ARRAYS
         },
         "floats": {name: float(getattr(detector, name)) for name in _FLOATS},
-        "ints": {name: int(getattr(detector, name)) for name in _INTS},
+        # After a fit on sequences of different lengths, n_timesteps_ is None
+        # and n_features_in_ is not set: such entries are left out.
+        "ints": {
+            name: int(getattr(detector, name))
+            for name in _INTS
+            if getattr(detector, name, None) is not None
+        },
         "feature_names_in_": None if names is None else [str(n) for n in names],
     }
 
@@ -110,6 +116,7 @@ def _read_params_file(f, detector):
     attributes = {name: value.numpy() for name, value in state["arrays"].items()}
     attributes.update(state["floats"])
     attributes.update(state["ints"])
+    attributes.setdefault("n_timesteps_", None)
     if state["feature_names_in_"] is not None:
         attributes["feature_names_in_"] = np.asarray(
             state["feature_names_in_"], dtype=object

@@ -3,16 +3,34 @@
 import numpy as np
 
 
+def _value_errors(x, x_hat, loss):
+    """Error of every value, shape (n, time, channels): ``|d|`` or ``d ** 2``."""
+    diff = np.asarray(x_hat, dtype=np.float64) - np.asarray(x, dtype=np.float64)
+    return np.abs(diff) if loss == "l1" else np.square(diff)
+
+
 def _timestep_errors(x, x_hat, loss):
     """Per-time-step error of shape (n, time), averaged over channels."""
-    diff = np.asarray(x_hat, dtype=np.float64) - np.asarray(x, dtype=np.float64)
-    per_value = np.abs(diff) if loss == "l1" else np.square(diff)
-    return per_value.mean(axis=2)
+    return _value_errors(x, x_hat, loss).mean(axis=2)
 
 
-def _sample_errors(x, x_hat, loss):
-    """Per-sample error: the training loss (``"l1"`` or ``"mse"``) of each row."""
-    return _timestep_errors(x, x_hat, loss).mean(axis=1)
+def _sample_errors(x, x_hat, loss, lengths=None):
+    """Per-sample error: the training loss (``"l1"`` or ``"mse"``) of each row.
+
+    With ``lengths``, row ``i`` is averaged over its first ``lengths[i]``
+    steps only (the rest is padding).
+    """
+    errors = _timestep_errors(x, x_hat, loss)
+    if lengths is None:
+        return errors.mean(axis=1)
+    real = np.arange(errors.shape[1]) < lengths[:, np.newaxis]
+    return np.where(real, errors, 0.0).sum(axis=1) / lengths
+
+
+def _empirical_cdf(reference, values):
+    """Share of ``reference`` (sorted) at or below each of ``values``."""
+    reference = np.asarray(reference, dtype=np.float64)
+    return np.searchsorted(reference, values, side="right") / reference.size
 
 
 def _auto_threshold(errors):

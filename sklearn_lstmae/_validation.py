@@ -4,7 +4,9 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
+
+from ._ragged import _Ragged
 
 _EXPECTED = (
     "X must be a 2-D array (n_samples, n_timesteps) or a 3-D array "
@@ -13,7 +15,7 @@ _EXPECTED = (
 
 
 def _check_sequences(estimator, X, *, reset):
-    """Validate ``X`` and return it as a 3-D float32 or float64 array.
+    """Validate ``X``: a 3-D float32 or float64 array (or a ``_Ragged``).
 
     A 2-D input (n_samples, n_timesteps) is one univariate series per row; a
     3-D input (n_samples, n_timesteps, n_channels) is multivariate. On
@@ -26,7 +28,19 @@ def _check_sequences(estimator, X, *, reset):
     float16) become float64, object arrays are converted element by element
     as scikit-learn does (an element that is not a number raises), string
     and bytes arrays and complex numbers are rejected.
+
+    A list (or tuple) of sequences of different lengths is checked by
+    :func:`_check_ragged` and returned padded, as a ``_Ragged``. A list of
+    sequences of one length is an ordinary array-like and takes the path
+    above, so it gives exactly the results of the equivalent array.
     """
+    if _is_ragged(X):
+        return _check_ragged(estimator, X, reset=reset)
+    if isinstance(X, (list, tuple)):
+        # A list has no dtype; take numpy's (float64 for Python floats) rather
+        # than check_array's first choice (float32), so that a list of arrays
+        # gives exactly the results of the array it stacks into.
+        X = np.asarray(X)
     if sp.issparse(X):
         raise TypeError(
             "Sparse input is not supported: LSTMAutoencoderDetector needs a dense "
@@ -89,13 +103,83 @@ def _check_sequences(estimator, X, *, reset):
     if reset:
         estimator.n_timesteps_, estimator.n_channels_ = X.shape[1], X.shape[2]
     elif X.shape[2] != estimator.n_channels_:
+        n_timesteps = estimator.n_timesteps_ or "n_timesteps"
         raise ValueError(
             f"X has {X.shape[2]} channel(s) per time step, but "
             f"{type(estimator).__name__} was fitted on {estimator.n_channels_}: "
-            f"expected shape (n_samples, {estimator.n_timesteps_}, "
-            f"{estimator.n_channels_})."
+            f"expected shape (n_samples, {n_timesteps}, {estimator.n_channels_})."
         )
     return X
+
+
+def _is_ragged(X):
+    """Whether ``X`` is a list or tuple of sequences of different lengths."""
+    if not isinstance(X, (list, tuple)) or len(X) < 2:
+        return False
+    try:
+        lengths = {len(x) for x in X}
+    except TypeError:  # scalars: an ordinary (malformed) array-like
+        return False
+    return len(lengths) > 1
+
+
+def _check_ragged(estimator, X, *, reset):
+    """Validate a list of sequences of different lengths.
+
+    Each sequence is an array-like of shape (length,) (univariate) or
+    (length, n_channels); all must have the same number of dimensions and of
+    channels and at least one time step. On ``reset`` the estimator records
+    ``n_timesteps_ = None`` (no fixed length) and ``n_channels_``, and drops
+    ``n_features_in_`` and ``feature_names_in_``, which have no meaning for
+    sequences of different lengths. Otherwise the estimator must have been
+    fitted on variable-length sequences and on as many channels.
+    """
+    name = type(estimator).__name__
+    if not reset and estimator.n_timesteps_ is not None:
+        raise ValueError(
+            f"X is a list of sequences of different lengths, but {name} was "
+            f"fitted on sequences of {estimator.n_timesteps_} time steps. Fit it "
+            "on a list of sequences to score sequences of any length."
+        )
+    sequences = []
+    for i, x in enumerate(X):
+        if sp.issparse(x):
+            raise TypeError(f"Sequence {i} of X is sparse; pass dense arrays.")
+        x = check_array(
+            x,
+            ensure_2d=False,
+            dtype=np.float64,
+            input_name=f"sequence {i} of X",
+        )
+        if i == 0:
+            ndim = x.ndim
+        if x.ndim > 2 or x.ndim != ndim:
+            raise ValueError(
+                "Each sequence of X must be 1-D (length,) or 2-D (length, "
+                f"n_channels), all alike; sequence {i} has shape {x.shape} and "
+                f"sequence 0 has shape {np.shape(X[0])}."
+            )
+        sequences.append(x if x.ndim == 2 else x[:, np.newaxis])
+    n_channels = {x.shape[1] for x in sequences}
+    if len(n_channels) > 1:
+        raise ValueError(
+            f"Every sequence of X must have the same number of channels, got "
+            f"{sorted(n_channels)}."
+        )
+    n_channels = n_channels.pop()
+    if n_channels == 0:
+        raise ValueError("Found sequences with 0 channels.")
+    if reset:
+        estimator.n_timesteps_, estimator.n_channels_ = None, n_channels
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, attr):
+                delattr(estimator, attr)
+    elif n_channels != estimator.n_channels_:
+        raise ValueError(
+            f"X has {n_channels} channel(s) per time step, but {name} was "
+            f"fitted on {estimator.n_channels_}."
+        )
+    return _Ragged.from_list(sequences, univariate=ndim == 1)
 
 
 def _check_y(y, n_samples):

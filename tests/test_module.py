@@ -1,5 +1,6 @@
 """The torch module alone: shapes, patches and the position encoding."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,3 +46,20 @@ def test_detector_with_patches_scores_every_sequence():
     assert det.net_.module_.encoder.input_size == 4
     assert det.score_samples(X).shape == (48,)
     assert det.reconstruct(X).shape == X.shape
+
+
+def test_ragged_fit_with_patches_and_params_file(tmp_path):
+    """Padding a short sequence in a batch must not change its score."""
+    rng = np.random.default_rng(0)
+    X = [
+        np.sin(np.linspace(0, 6, n)) + rng.normal(0, 0.05, n) for n in (19, 21, 22)
+    ] * 8
+    det = LSTMAutoencoderDetector(**FAST, patch_size=4, random_state=0).fit(X)
+    assert det.n_timesteps_ is None
+    batch = det.score_samples(X[:3])
+    alone = np.array([det.score_samples([x])[0] for x in X[:3]])
+    np.testing.assert_allclose(batch, alone, rtol=1e-5)
+    det.save_params(tmp_path / "p.pt")
+    other = LSTMAutoencoderDetector(**FAST, patch_size=4).load_params(tmp_path / "p.pt")
+    np.testing.assert_array_equal(other.score_samples(X[:3]), batch)
+    assert other.n_timesteps_ is None

@@ -147,7 +147,6 @@ REJECTED = [
         TypeError,
         "Sparse input is not supported",
     ),
-    ("ragged list", lambda: [[1.0, 2.0], [3.0]], ValueError, "inhomogeneous"),
     (
         "str dataframe",
         lambda: pd.DataFrame(np.full((4, T), "x")),
@@ -158,6 +157,14 @@ REJECTED = [
 
 # Rejected by the methods of a fitted detector only: shapes other than fit's.
 REJECTED_AFTER_FIT = [
+    # A ragged list is valid for fit (sequences of different lengths, see
+    # test_ragged.py) but not for a detector fitted on one length.
+    (
+        "ragged list",
+        lambda: [[1.0, 2.0], [3.0]],
+        ValueError,
+        "different lengths.*fitted on sequences of 12 time steps",
+    ),
     (
         "fewer steps",
         lambda: make_sines(n=4, n_timesteps=T - 2),
