@@ -40,6 +40,10 @@ from ._scoring import (
 from ._validation import _check_sequences, _check_y
 
 _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
+# Sequences per forward pass when scoring: small chunks stay in the CPU's
+# caches (benchmarks/speed.py measured 128 about 1.7x faster than 1024 on the
+# CPU), large ones keep a GPU busy. Memory stays flat in the number of rows.
+_CPU_CHUNK, _GPU_CHUNK = 128, 1024
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
 
 
@@ -98,8 +102,9 @@ class LSTMAutoencoderDetector(
     max_epochs : int, default=40
         Maximum number of passes over the training data.
     batch_size : int, default=32
-        Sequences per gradient step; also the chunk size when scoring is
-        ``max(batch_size, 1024)``.
+        Sequences per gradient step. Scoring streams the input in chunks of
+        ``max(batch_size, 128)`` sequences on the CPU (1024 on a GPU), so its
+        memory does not grow with the number of sequences.
     lr : float, default=5e-3
         Peak learning rate of Adam under a one-cycle schedule.
     validation_fraction : float, default=0.1
@@ -697,7 +702,8 @@ class LSTMAutoencoderDetector(
 
     def _infer(self, fn, X):
         """Yield ``(chunk, fn(chunk))`` over standardised chunks of ``X``."""
-        step = max(self.batch_size, 1024)
+        on_gpu = torch.device(self.device_).type == "cuda"
+        step = max(self.batch_size, _GPU_CHUNK if on_gpu else _CPU_CHUNK)
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():
