@@ -309,8 +309,10 @@ def test_cuda_training_matches_contract(sines):
 def test_reconstruct_keeps_shape_and_units(fitted, sines):
     X_hat = fitted.reconstruct(sines)
     assert X_hat.shape == sines.shape and X_hat.dtype == np.float64
-    # the error of score_samples is the mean |x - x_hat| in standardised units
-    err = np.abs(X_hat - sines).mean(axis=1) / fitted.scale_[0]
+    # the error of score_samples is the mean (x - x_hat)^2 in standardised
+    # units (the default loss="mse")
+    assert fitted.loss == "mse"
+    err = np.square((X_hat - sines) / fitted.scale_[0]).mean(axis=1)
     np.testing.assert_allclose(-fitted.score_samples(sines), err, rtol=1e-4)
     X3 = make_sines(n=16, n_channels=1)
     assert fitted.reconstruct(X3).shape == (16, 24, 1)

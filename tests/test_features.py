@@ -35,10 +35,11 @@ def test_score_timesteps_per_channel():
     per_channel = det.score_timesteps(X, per_channel=True)
     assert per_channel.shape == X.shape
     np.testing.assert_allclose(per_channel.mean(axis=2), det.score_timesteps(X))
-    # in input units: |x - x_hat| / scale of each channel
+    # in input units: ((x - x_hat) / scale)^2 of each channel (loss="mse")
+    assert det.loss == "mse"
     X_hat = det.reconstruct(X)
     np.testing.assert_allclose(
-        -per_channel, np.abs(X - X_hat) / det.scale_, rtol=1e-4, atol=1e-6
+        -per_channel, np.square((X - X_hat) / det.scale_), rtol=1e-4, atol=1e-6
     )
 
 
