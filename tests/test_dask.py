@@ -134,6 +134,14 @@ def test_score_dask_equals_in_memory_scores(client, fitted, many, chunks):
     )
 
 
+def test_score_dask_with_unknown_row_chunks(client, fitted, many):
+    dX = da.from_array(many, chunks=(1024, 24))
+    kept = dX[dX[:, 0] > -10]  # keeps every row, but Dask no longer knows how many
+    assert np.isnan(kept.shape[0])
+    scores = client.compute(score_dask(fitted, kept)).result()
+    np.testing.assert_array_equal(scores, fitted.score_samples(many))
+
+
 def test_score_dask_multivariate_and_other_methods(client):
     X = make_sines(n=1500, n_channels=2, seed=4)
     det = LSTMAutoencoderDetector(**FAST, contamination=0.1, random_state=0)

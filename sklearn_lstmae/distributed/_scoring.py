@@ -198,15 +198,14 @@ def _scoring_step(detector):
 
 
 def _whole_sequence_chunks(chunks, step):
-    """Chunks with whole sequences, rows in multiples of ``step`` if possible."""
+    """Rechunking spec: whole sequences; rows in multiples of ``step`` if known."""
+    spec = {axis: -1 for axis in range(1, len(chunks))}
     rows = chunks[0]
-    whole = (-1,) * (len(chunks) - 1)
     if step is None or any(math.isnan(c) for c in rows):
-        return (rows, *whole)
-    if all(c % step == 0 for c in rows[:-1]):
-        return (rows, *whole)
-    size = step * max(1, round(float(np.median(rows)) / step))
-    return (size, *whole)
+        return spec
+    if any(c % step for c in rows[:-1]):
+        spec[0] = step * max(1, round(float(np.median(rows)) / step))
+    return spec
 
 
 def _detector_task(detector):
