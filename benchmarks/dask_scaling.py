@@ -200,8 +200,9 @@ def main(n_search_beats, max_epochs, n_score_beats, random_state, write):
         "## Distributed (Dask)",
         "",
         stamp(),
-        f"Load average at the start: {load:.1f} on {os.cpu_count()} cores (other "
-        "jobs shared the machine: timings are noisy).",
+        f"Load average (1 min) at the start {load:.1f}, at the end "
+        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores: other jobs shared "
+        "the machine, so timings are noisy.",
         "",
         f"Grid search: 4 candidates x 2 folds = 8 fits of LSTMAutoencoderDetector "
         f"(hidden_size 16/32, latent_size 8/16, max_epochs={max_epochs}) on "

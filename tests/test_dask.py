@@ -251,6 +251,7 @@ def test_one_worker_per_gpu_fits_on_its_own_gpu(sines):
         SpecCluster(workers=workers, scheduler=scheduler) as cluster,
         Client(cluster) as gpu_client,
     ):
+        gpu_client.wait_for_workers(n_gpus)
         addresses = sorted(gpu_client.scheduler_info()["workers"])
         results = [
             gpu_client.submit(fit_here, sines, pure=False, workers=[w]).result()

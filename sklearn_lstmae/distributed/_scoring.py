@@ -8,6 +8,7 @@ from pathlib import Path
 import dask
 import dask.array as da
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from .._estimator import LSTMAutoencoderDetector
@@ -174,7 +175,7 @@ def score_shards(detector, shards, *, client=None, method="score_samples"):
     if client is None:
         client = _default_client()
     tasks = _shard_tasks(detector, paths, method)
-    results = dask.compute(*tasks, scheduler=client if client else "sync")
+    results = dask.compute(*tasks, scheduler=client if client is not None else "sync")
     return np.concatenate(results) if results else np.empty(0, dtype=dtype)
 
 
@@ -266,8 +267,6 @@ def _score_shard(detector, path, method):
     if path.endswith(".npy"):
         X = np.load(path, allow_pickle=False)
     else:
-        import pandas as pd
-
         X = pd.read_parquet(path)
         if not hasattr(detector, "feature_names_in_"):
             X = X.to_numpy()
