@@ -711,10 +711,14 @@ class LSTMAutoencoderDetector(
             )
         return out
 
+    def _scoring_chunk(self):
+        """Sequences per forward pass when scoring (see ``batch_size``)."""
+        on_gpu = torch.device(self.device_).type == "cuda"
+        return max(self.batch_size, _GPU_CHUNK if on_gpu else _CPU_CHUNK)
+
     def _infer(self, fn, X):
         """Yield ``(chunk, fn(chunk))`` over standardised chunks of ``X``."""
-        on_gpu = torch.device(self.device_).type == "cuda"
-        step = max(self.batch_size, _GPU_CHUNK if on_gpu else _CPU_CHUNK)
+        step = self._scoring_chunk()
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():

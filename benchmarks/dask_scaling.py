@@ -1,0 +1,259 @@
+"""Dask: grid-search wall time on 1 and 2 workers, chunked scoring throughput.
+
+Grid search: the same ``GridSearchCV`` (4 candidates x 2 folds on labelled
+ECG5000 beats) run in this process with ``n_jobs=1`` (torch on one thread),
+then under joblib's Dask backend on a LocalCluster of 1 and of 2 worker
+processes (one thread each, torch limited to one thread by
+``LimitTorchThreads``). Workers are warmed up (imports) before timing; cluster
+start-up is not timed.
+
+Scoring: one fitted detector (default architecture) scores ``--n-score-beats``
+noisy ECG5000 beats in memory (``score_samples``, torch on every core and on
+one thread), then with ``score_dask`` and ``score_shards`` on 1 and 2 workers,
+which read the beats from ``.npy`` shards of 2048 rows; every result is compared
+with the first in-memory scores for exact equality.
+
+Run ``python benchmarks/dask_scaling.py`` (a few minutes on 2 cores); it prints
+the tables and writes them to the "distributed" section of BENCHMARKS.md
+(``--no-write`` to skip). The file is not named ``distributed.py``: run as a
+script, it would shadow Dask's ``distributed`` package for every script in
+this folder.
+"""
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import dask
+import dask.array as da
+import joblib
+import numpy as np
+import torch
+from _common import stamp, write_section
+from distributed import Client, LocalCluster
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae.datasets import load_ecg5000
+from sklearn_lstmae.distributed import LimitTorchThreads, score_dask, score_shards
+
+CHUNK_ROWS = 2048
+# In this process: every core (what a user gets by default), then one thread,
+# as each worker has, to tell the effect of threads from that of Dask.
+_IN_PROCESS_THREADS = sorted({os.cpu_count() or 1, 1}, reverse=True)
+
+
+def _cluster(n_workers):
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    client.register_plugin(LimitTorchThreads(1))
+    client.run(_warm_up)
+    return cluster, client
+
+
+def _warm_up():
+    import sklearn.model_selection  # noqa: F401
+
+    import sklearn_lstmae  # noqa: F401
+
+
+def _search(max_epochs, random_state, n_jobs):
+    return GridSearchCV(
+        LSTMAutoencoderDetector(
+            max_epochs=max_epochs, device="cpu", random_state=random_state
+        ),
+        {"hidden_size": [16, 32], "latent_size": [8, 16]},
+        scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=random_state),
+        n_jobs=n_jobs,
+        refit=False,
+    )
+
+
+def bench_search(X, y, max_epochs, random_state):
+    """Time the search here on one torch thread, then on 1 and 2 Dask workers.
+
+    Here, torch gets one thread as each worker does: on a machine shared with
+    other jobs, two OpenMP threads on two cores can be many times slower than
+    one for these small LSTMs, which would flatter the workers.
+    """
+    torch.set_num_threads(1)
+    LSTMAutoencoderDetector(hidden_size=4, latent_size=2, max_epochs=1).fit(X[:32])
+    start = time.perf_counter()
+    local = _search(max_epochs, random_state, n_jobs=1).fit(X, y)
+    rows = [("this process, n_jobs=1", time.perf_counter() - start, True)]
+    reference = local.cv_results_["mean_test_score"]
+    for n_workers in (1, 2):
+        cluster, client = _cluster(n_workers)
+        try:
+            start = time.perf_counter()
+            with joblib.parallel_config(backend="dask"):
+                search = _search(max_epochs, random_state, n_jobs=-1).fit(X, y)
+            seconds = time.perf_counter() - start
+        finally:
+            client.close()
+            cluster.close()
+        same = np.array_equal(search.cv_results_["mean_test_score"], reference)
+        rows.append((f"Dask, {n_workers} worker(s) x 1 thread", seconds, same))
+    return rows
+
+
+def bench_scoring(detector, X):
+    """Time in-memory scoring, then score_dask and score_shards on the cluster.
+
+    The archive lies on disk as .npy shards; the Dask array is built from them
+    lazily, so the workers read the data, as they would a real archive.
+    """
+    rows, reference = [], None
+    for n_threads in _IN_PROCESS_THREADS:
+        torch.set_num_threads(n_threads)
+        start = time.perf_counter()
+        scores = detector.score_samples(X)
+        seconds = time.perf_counter() - start
+        if reference is None:
+            reference = scores
+        rows.append(
+            (
+                f"in memory, torch {n_threads} thread(s)",
+                seconds,
+                _max_diff(scores, reference),
+            )
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, begin in enumerate(range(0, len(X), CHUNK_ROWS)):
+            paths.append(Path(tmp) / f"part-{i:04d}.npy")
+            np.save(paths[-1], X[begin : begin + CHUNK_ROWS])
+        dX = da.concatenate(
+            [
+                da.from_delayed(
+                    dask.delayed(np.load)(str(path)),
+                    (min(CHUNK_ROWS, len(X) - i * CHUNK_ROWS), X.shape[1]),
+                    dtype=X.dtype,
+                )
+                for i, path in enumerate(paths)
+            ]
+        )
+        for n_workers in (1, 2):
+            cluster, client = _cluster(n_workers)
+            try:
+                start = time.perf_counter()
+                scores = client.compute(score_dask(detector, dX)).result()
+                seconds = time.perf_counter() - start
+                rows.append(
+                    (
+                        f"score_dask, {n_workers} worker(s)",
+                        seconds,
+                        _max_diff(scores, reference),
+                    )
+                )
+                start = time.perf_counter()
+                scores = score_shards(detector, tmp, client=client)
+                seconds = time.perf_counter() - start
+                rows.append(
+                    (
+                        f"score_shards (.npy), {n_workers} worker(s)",
+                        seconds,
+                        _max_diff(scores, reference),
+                    )
+                )
+            finally:
+                client.close()
+                cluster.close()
+    return rows
+
+
+def _max_diff(scores, reference):
+    if scores.shape != reference.shape:
+        return float("nan")
+    return float(np.abs(scores - reference).max())
+
+
+def main(n_search_beats, max_epochs, n_score_beats, random_state, write):
+    load = os.getloadavg()[0]
+    ecg = load_ecg5000()
+    rng = np.random.default_rng(random_state)
+
+    rows = rng.choice(len(ecg.data), size=n_search_beats, replace=False)
+    X, y = ecg.data[rows], np.where(ecg.is_anomaly[rows], -1, 1)
+    search_rows = bench_search(X, y, max_epochs, random_state)
+
+    normal = ecg.data[~ecg.is_anomaly]
+    detector = LSTMAutoencoderDetector(
+        max_epochs=1, device="cpu", random_state=random_state
+    ).fit(normal[:1000])
+    picks = rng.integers(0, len(ecg.data), n_score_beats)
+    X_big = ecg.data[picks] + rng.normal(0, 0.05, (n_score_beats, ecg.data.shape[1]))
+    score_rows = bench_scoring(detector, X_big)
+
+    base = search_rows[0][1]
+    lines = [
+        "## Distributed (Dask)",
+        "",
+        stamp(),
+        f"Load average (1 min) at the start {load:.1f}, at the end "
+        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores: other jobs shared "
+        "the machine, so timings are noisy.",
+        "",
+        f"Grid search: 4 candidates x 2 folds = 8 fits of LSTMAutoencoderDetector "
+        f"(hidden_size 16/32, latent_size 8/16, max_epochs={max_epochs}) on "
+        f"{n_search_beats} labelled ECG5000 beats, scoring roc_auc, refit=False. "
+        "Every run uses one torch thread per fit. Cluster start-up and worker "
+        "imports are not timed; the first row is the reference for the cv "
+        "scores.",
+        "",
+        "| where | wall time (s) | speed-up | cv scores equal to n_jobs=1 |",
+        "|---|---:|---:|---|",
+    ]
+    for name, seconds, same in search_rows:
+        lines.append(
+            f"| {name} | {seconds:.1f} | {base / seconds:.2f}x | "
+            f"{'yes' if same else 'NO'} |"
+        )
+    base = score_rows[0][1]
+    lines += [
+        "",
+        f"Scoring: {n_score_beats} beats of 140 steps, default architecture "
+        f"(hidden_size 64, latent_size 32, bidirectional), chunks/shards of "
+        f"{CHUNK_ROWS} rows; each worker uses one torch thread; the first "
+        "row is the reference for the scores. The workers read the shards "
+        "from disk; the Dask array is built lazily from the same shards.",
+        "",
+        "| how | wall time (s) | beats/s | vs in memory | max abs diff to in memory |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, seconds, diff in score_rows:
+        lines.append(
+            f"| {name} | {seconds:.1f} | {n_score_beats / seconds:,.0f} | "
+            f"{base / seconds:.2f}x | {diff:g} |"
+        )
+    body = "\n".join(lines) + "\n"
+    print(body)
+    if write:
+        print(f"written to {write_section('distributed', body)}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-search-beats", type=int, default=2000)
+    parser.add_argument("--max-epochs", type=int, default=8)
+    parser.add_argument("--n-score-beats", type=int, default=40_000)
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--no-write", dest="write", action="store_false")
+    args = parser.parse_args()
+    main(
+        args.n_search_beats,
+        args.max_epochs,
+        args.n_score_beats,
+        args.random_state,
+        args.write,
+    )

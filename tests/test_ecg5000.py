@@ -1,0 +1,51 @@
+"""The one real-data test: the default detector on ECG5000's tutorial protocol.
+
+It trains ``LSTMAutoencoderDetector()`` with its defaults (about a minute and a
+half on a 2-core CPU) and keeps them honest: the AUROC on the held-out test
+beats must stay above a floor set a little under what the defaults reach in
+``benchmarks/ecg5000.py`` (see BENCHMARKS.md).
+"""
+
+import numpy as np
+import pytest
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae.datasets import load_ecg5000, tutorial_split
+
+from .conftest import ecg5000_dir
+
+# The defaults reach AUROC 0.9921 / 0.9932 / 0.9954 and balanced accuracy
+# 0.9828 / 0.9862 / 0.9862 on this split with random_state 0 / 1 / 2
+# (BENCHMARKS.md, 2 torch threads). The floors sit just under seed 0's numbers,
+# leaving room for floating-point differences between platforms and thread
+# counts, not for a worse model; they are above every peer's balanced accuracy
+# and above the issue's 0.98 AUROC bar.
+AUROC_FLOOR = 0.99
+BALANCED_ACCURACY_FLOOR = 0.975
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tutorial():
+    ecg = load_ecg5000(data_home=ecg5000_dir(), download=False)
+    return tutorial_split(ecg.data, ecg.is_anomaly, random_state=42)
+
+
+@pytest.fixture(scope="module")
+def fitted(tutorial):
+    return LSTMAutoencoderDetector(random_state=0).fit(tutorial.X_train)
+
+
+def test_defaults_auroc_on_tutorial_protocol(fitted, tutorial):
+    errors = -fitted.score_samples(tutorial.X_test)
+    auroc = roc_auc_score(tutorial.y_test == -1, errors)
+    assert auroc >= AUROC_FLOOR, f"AUROC {auroc:.4f} < {AUROC_FLOOR}"
+
+
+def test_defaults_threshold_on_tutorial_protocol(fitted, tutorial):
+    pred = fitted.predict(tutorial.X_test)
+    assert set(np.unique(pred)) <= {-1, 1}
+    score = balanced_accuracy_score(tutorial.y_test, pred)
+    assert score >= BALANCED_ACCURACY_FLOOR, f"balanced accuracy {score:.4f}"
