@@ -362,7 +362,10 @@ def _chunk_sizes(det, n_timesteps):
     """The batch sizes ``score_samples`` feeds the module (found by a hook)."""
     seen = []
     hook = det.net_.module_.register_forward_hook(
-        lambda mod, inputs, out: seen.append(inputs[0].shape[0])
+        lambda mod, args, kwargs, out: seen.append(
+            (args[0] if args else kwargs["x"]).shape[0]
+        ),
+        with_kwargs=True,
     )
     try:
         det.score_samples(np.zeros((5000, n_timesteps), dtype=np.float32))
