@@ -71,10 +71,14 @@ def git_commit():
 
 
 def stamp():
-    """Date, commit, machine and command, as a Markdown paragraph."""
+    """Date, commit, machine and command, as a Markdown paragraph.
+
+    The commit is the one checked out when this module was imported (the
+    script's start), not when the report is written.
+    """
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"Measured {now} at commit `{git_commit()}` by `{command()}`  \n"
+        f"Measured {now} at commit `{_COMMIT_AT_START}` by `{command()}`  \n"
         f"Machine: {machine()}\n"
     )
 
@@ -97,3 +101,6 @@ def write_section(name, body, path=REPORT):
     )
     path.write_text(text)
     return path
+
+
+_COMMIT_AT_START = git_commit()
