@@ -711,6 +711,14 @@ class LSTMAutoencoderDetector(
             )
         return out
 
+    def _fitted_loss(self):
+        """The loss the net was trained with: errors are measured with it.
+
+        Not ``self.loss``, which ``set_params`` may have changed since.
+        """
+        criterion = self.net_.criterion
+        return next(name for name, cls in _LOSSES.items() if cls is criterion)
+
     def _scoring_chunk(self):
         """Sequences per forward pass when scoring (see ``batch_size``)."""
         on_gpu = torch.device(self.device_).type == "cuda"
@@ -755,7 +763,7 @@ class LSTMAutoencoderDetector(
         errors = []
         for chunk, recon in self._infer(self.net_.module_, X):
             x, lengths = _split_inputs(chunk)
-            errors.append(_sample_errors(x, recon, self.loss, lengths))
+            errors.append(_sample_errors(x, recon, self._fitted_loss(), lengths))
         return np.concatenate(errors) if errors else np.empty(0)
 
     def _score_timesteps(self, X, per_channel):
@@ -763,9 +771,9 @@ class LSTMAutoencoderDetector(
         for chunk, recon in self._infer(self.net_.module_, X):
             x, lengths = _split_inputs(chunk)
             if per_channel:
-                part = -_value_errors(x, recon, self.loss)
+                part = -_value_errors(x, recon, self._fitted_loss())
             else:
-                part = -_timestep_errors(x, recon, self.loss)
+                part = -_timestep_errors(x, recon, self._fitted_loss())
             parts.extend([part] if lengths is None else _unpad(part, lengths))
         return parts if isinstance(X, _Ragged) else np.concatenate(parts)
 

@@ -316,3 +316,16 @@ def test_reconstruct_keeps_shape_and_units(fitted, sines):
     np.testing.assert_allclose(-fitted.score_samples(sines), err, rtol=1e-4)
     X3 = make_sines(n=16, n_channels=1)
     assert fitted.reconstruct(X3).shape == (16, 24, 1)
+
+
+def test_set_params_without_refit_keeps_the_fitted_error(fitted, sines):
+    """Scores use the loss the net was trained with until the next fit."""
+    det = clone(fitted).fit(sines)
+    before = det.score_samples(sines)
+    det.set_params(loss="l1")
+    np.testing.assert_array_equal(det.score_samples(sines), before)
+    np.testing.assert_array_equal(
+        det.score_timesteps(sines).mean(axis=1), det.score_samples(sines)
+    )
+    det.fit(sines)
+    assert not np.allclose(det.score_samples(sines), before)
