@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._ragged import _step_mask
+
 
 def _value_errors(x, x_hat, loss):
     """Error of every value, shape (n, time, channels): ``|d|`` or ``d ** 2``."""
@@ -23,7 +25,7 @@ def _sample_errors(x, x_hat, loss, lengths=None):
     errors = _timestep_errors(x, x_hat, loss)
     if lengths is None:
         return errors.mean(axis=1)
-    real = np.arange(errors.shape[1]) < lengths[:, np.newaxis]
+    real = _step_mask(lengths, errors.shape[1])
     return np.where(real, errors, 0.0).sum(axis=1) / lengths
 
 
