@@ -22,7 +22,14 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._module import LSTMAutoencoder
-from ._net import AutoencoderNet, FiniteLossGuard, PicklableLRScheduler
+from ._net import (
+    PRECISIONS,
+    ArrayBatches,
+    AutoencoderNet,
+    FiniteLossGuard,
+    PicklableLRScheduler,
+    autocast,
+)
 from ._persistence import (
     _params_file_state,
     _read_params_file,
@@ -133,6 +140,12 @@ class LSTMAutoencoderDetector(
         Torch device. ``"auto"`` picks CUDA when available, else the CPU; it is
         resolved in :meth:`fit` (see ``device_``). ``"cuda:<index>"`` picks one
         GPU. An unknown or unavailable device raises a ``ValueError`` at fit.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the forward passes, in training and scoring.
+        ``"bfloat16"`` runs them under :func:`torch.autocast` with bfloat16
+        (weights, gradients, optimizer state, loss and errors stay float32).
+        It is faster on GPUs and CPUs with bfloat16 units (NVIDIA Ampere and
+        later, Intel AMX), at some cost in precision; see BENCHMARKS.md.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the held-out split and the order of
         the training batches. No global seed is set.
@@ -266,6 +279,7 @@ class LSTMAutoencoderDetector(
             Interval(Real, 0, 0.5, closed="right"),
         ],
         "device": [str, torch.device],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -288,6 +302,7 @@ class LSTMAutoencoderDetector(
         standardize=True,
         contamination="auto",
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):
@@ -306,6 +321,7 @@ class LSTMAutoencoderDetector(
         self.standardize = standardize
         self.contamination = contamination
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -685,12 +701,15 @@ class LSTMAutoencoderDetector(
                 if held
                 else None
             ),
+            iterator_train=ArrayBatches,
+            iterator_valid=ArrayBatches,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
             callbacks=callbacks,
             device=self.device_,
             verbose=self.verbose,
             random_state=seed,
+            precision=self.precision,
         )
 
     def _to_model_space(self, X):
@@ -729,13 +748,17 @@ class LSTMAutoencoderDetector(
         step = self._scoring_chunk()
         module = self.net_.module_
         module.eval()
+        # The fitted net's precision, not self.precision (set_params may have
+        # changed it since), as for the loss.
+        precision = getattr(self.net_, "precision", "float32")
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 chunk = self._to_model_space(X[start : start + step])
                 inputs = chunk if isinstance(chunk, dict) else {"x": chunk}
                 inputs = {k: torch.from_numpy(v) for k, v in inputs.items()}
-                out = fn(**{k: v.to(self.device_) for k, v in inputs.items()})
-                yield chunk, out.cpu().numpy()
+                with autocast(self.device_, precision):
+                    out = fn(**{k: v.to(self.device_) for k, v in inputs.items()})
+                yield chunk, out.float().cpu().numpy()
 
     def _epochs_run(self):
         """Count the complete epochs; warn if a Ctrl-C cut training short.

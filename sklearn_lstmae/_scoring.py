@@ -46,15 +46,22 @@ def _auto_threshold(errors):
     mislabelled "normal" rows of real data (ECG5000 has some) from inflating
     the threshold, as a high percentile or the maximum of a few hundred rows
     would; for log-normal errors ``K = 3`` flags about 0.13 % of normal rows.
+
+    A spread below ``MIN_LOG_SPREAD`` counts as that much: errors computed
+    in float32 differ in their last digits with the batch they were computed
+    in (a GPU picks its kernels by batch size), so with identical errors
+    (constant training data) a threshold equal to the error would flag
+    copies of the training rows at random.
     """
     errors = np.asarray(errors, dtype=np.float64)
     log_errors = np.log(np.maximum(errors, np.finfo(np.float64).tiny))
     median = np.median(log_errors)
     mad = 1.4826 * np.median(np.abs(log_errors - median))
-    return float(np.exp(median + AUTO_THRESHOLD_K * mad))
+    return float(np.exp(median + AUTO_THRESHOLD_K * max(mad, MIN_LOG_SPREAD)))
 
 
 AUTO_THRESHOLD_K = 3.0
+MIN_LOG_SPREAD = 1e-4  # relative: 0.01 % of the error, well above float32 noise
 
 
 def _contamination_offset(scores, contamination):

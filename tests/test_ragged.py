@@ -124,7 +124,9 @@ def test_outputs_on_sequences_of_different_lengths(fitted, sequences):
     codes = fitted.transform(sequences)
     assert codes.shape == (len(sequences), FAST["latent_size"])
     alone = fitted.transform([sequences[5]])
-    np.testing.assert_allclose(alone[0], codes[5], rtol=1e-5, atol=1e-6)
+    # float32 rounding: cuDNN picks kernels by batch size (measured 2e-5)
+    rtol = 1e-4 if fitted.device_ == "cuda" else 1e-5
+    np.testing.assert_allclose(alone[0], codes[5], rtol=rtol, atol=1e-6)
     proba = fitted.anomaly_probability(sequences)
     assert np.all((proba >= 0) & (proba <= 1))
     assert set(np.unique(fitted.predict(sequences))) <= {-1, 1}

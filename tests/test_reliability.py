@@ -44,7 +44,9 @@ def X():
 
 @pytest.fixture(scope="module")
 def fitted(X):
-    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
+    # On the CPU also where CUDA is present: the persistence tests compare
+    # it bit for bit with copies loaded on the CPU.
+    return LSTMAutoencoderDetector(**FAST, device="cpu", random_state=0).fit(X)
 
 
 def _fresh_copy(det):
@@ -590,8 +592,8 @@ def saved_as_trained_on_cuda(det):
 def test_pickle_of_a_cuda_model_loads_and_scores_on_cpu(fitted, X, monkeypatch):
     # Freshly trained, not a copy: after a round trip the objects that share
     # the optimizer in a real run (the LR scheduler) no longer share it.
-    gpu_trained = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
-    gpu_trained.set_params(device="cuda")
+    gpu_trained = LSTMAutoencoderDetector(**FAST, device="cpu", random_state=0)
+    gpu_trained.fit(X).set_params(device="cuda")
     with saved_as_trained_on_cuda(gpu_trained):
         blob = pickle.dumps(gpu_trained)
         weight = next(gpu_trained.net_.module_.parameters())
@@ -618,7 +620,7 @@ def test_save_params_load_params(fitted, X, tmp_path):
     path = tmp_path / "det.pt"
     fitted.save_params(path)
     assert [p.name for p in tmp_path.iterdir()] == ["det.pt"]  # no temp file left
-    twin = LSTMAutoencoderDetector(**FAST).load_params(path)
+    twin = LSTMAutoencoderDetector(**FAST, device="cpu").load_params(path)
     _assert_same_outputs(fitted, twin, X)
     assert twin.n_epochs_ == fitted.n_epochs_ and twin.device_ == "cpu"
     np.testing.assert_array_equal(twin.held_out_errors_, fitted.held_out_errors_)
@@ -626,15 +628,17 @@ def test_save_params_load_params(fitted, X, tmp_path):
     state = torch.load(path, weights_only=True)
     assert all(t.device.type == "cpu" for t in state["module"].values())
     # Loading into a fitted detector replaces its model.
-    other = LSTMAutoencoderDetector(**FAST, random_state=5).fit(X[:, ::-1])
-    other.load_params(path)
+    other = LSTMAutoencoderDetector(**FAST, device="cpu", random_state=5)
+    other.fit(X[:, ::-1]).load_params(path)
     _assert_same_outputs(fitted, other, X)
 
 
 def test_load_params_keeps_names_channels_and_maps_cuda_tensors(tmp_path, monkeypatch):
     X3 = make_sines(n=32, n_timesteps=8, n_channels=2)
     names = pd.DataFrame(X3[:, :, 0], columns=[f"s{i}" for i in range(8)])
-    det = LSTMAutoencoderDetector(**FAST, contamination=0.1, random_state=0)
+    det = LSTMAutoencoderDetector(
+        **FAST, contamination=0.1, device="cpu", random_state=0
+    )
     det.fit(names)
     # save_params writes CPU tensors; a file whose tensors are tagged CUDA
     # (written by hand with torch.save from a GPU) loads all the same.
@@ -646,11 +650,11 @@ def test_load_params_keeps_names_channels_and_maps_cuda_tensors(tmp_path, monkey
     )
     assert list(twin.feature_names_in_) == list(det.feature_names_in_)
     np.testing.assert_array_equal(twin.score_samples(names), det.score_samples(names))
-    det3 = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X3)
+    det3 = LSTMAutoencoderDetector(**FAST, device="cpu", random_state=0).fit(X3)
     buf = io.BytesIO()
     det3.save_params(buf)
     buf.seek(0)
-    twin3 = LSTMAutoencoderDetector(**FAST).load_params(buf)
+    twin3 = LSTMAutoencoderDetector(**FAST, device="cpu").load_params(buf)
     assert twin3.n_channels_ == 2 and not hasattr(twin3, "feature_names_in_")
     np.testing.assert_array_equal(twin3.reconstruct(X3), det3.reconstruct(X3))
 

@@ -1,0 +1,52 @@
+"""The skorch glue: ArrayBatches against torch's DataLoader."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._net import ArrayBatches
+
+from .conftest import FAST, make_sines
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 4), (12, 4), (5, 8), (1, 1)])
+def test_array_batches_give_dataloaders_batches(n, batch_size):
+    """Same generator, same batches, epoch after epoch (shuffled or not)."""
+    X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    for shuffle in (True, False):
+        ours = torch.Generator().manual_seed(7)
+        theirs = torch.Generator().manual_seed(7)
+        for _ in range(3):
+            a = list(ArrayBatches(Dataset(X), batch_size, shuffle, ours))
+            b = list(DataLoader(Dataset(X), batch_size, shuffle, generator=theirs))
+            assert len(a) == len(b) == len(ArrayBatches(Dataset(X), batch_size))
+            for (xa, ya), (xb, _) in zip(a, b, strict=True):
+                np.testing.assert_array_equal(xa, xb.numpy())
+                assert ya is None
+
+
+def test_array_batches_slice_every_array_of_a_dict():
+    X = {"x": np.arange(12.0).reshape(6, 2), "lengths": np.arange(6)}
+    batches = list(ArrayBatches(Dataset(X), 4, True, torch.Generator().manual_seed(0)))
+    rows = np.concatenate([b["lengths"] for b, _ in batches])
+    assert sorted(rows) == list(range(6)) and not (rows == np.arange(6)).all()
+    for b, _ in batches:
+        np.testing.assert_array_equal(b["x"][:, 0], 2.0 * b["lengths"])
+
+
+def test_detector_trains_as_with_dataloader():
+    """ArrayBatches only changes speed: the fitted model is the same."""
+
+    class WithDataLoader(LSTMAutoencoderDetector):
+        def _build_net(self, *args, **kwargs):
+            net = super()._build_net(*args, **kwargs)
+            return net.set_params(iterator_train=DataLoader, iterator_valid=DataLoader)
+
+    X = make_sines()
+    ours = LSTMAutoencoderDetector(**FAST, random_state=3).fit(X)
+    reference = WithDataLoader(**FAST, random_state=3).fit(X)
+    assert isinstance(ours.net_.get_iterator(Dataset(X)), ArrayBatches)
+    np.testing.assert_array_equal(ours.score_samples(X), reference.score_samples(X))
