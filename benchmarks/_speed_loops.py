@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from skorch.callbacks import LRScheduler
 from torch import nn
 
 # skorch's own bookkeeping callbacks: not repeated by the plain loop, their
@@ -90,7 +91,7 @@ def training_recipe(net):
         if kind == "GradientNormClipping":
             if cb.gradient_clip_value is not None:
                 recipe.clip = (cb.gradient_clip_value, cb.gradient_clip_norm_type)
-        elif kind == "LRScheduler":
+        elif isinstance(cb, LRScheduler):  # PicklableLRScheduler too
             policy = getattr(cb, "policy_", cb.policy)
             if isinstance(policy, str):
                 policy = getattr(torch.optim.lr_scheduler, policy)
@@ -115,16 +116,25 @@ def training_recipe(net):
     return recipe
 
 
-def plain_fit(recipe, X_train, X_held, epochs, seed, device):
+def plain_fit(
+    recipe, X_train, X_held, epochs, seed, device, precision="float32", compile=False
+):
     """Train a fresh module the way the net does, in a bare PyTorch loop.
 
     Per epoch: shuffled mini-batches (index permutation and tensor slicing, no
     DataLoader), loss against the input, backward, gradient clipping, optimizer
     step, scheduler step, ``loss.item()``; then the loss of the held-out
     sequences in batches, without gradients (skorch's validation pass).
-    Returns the last epoch's mean training loss.
+    ``precision="bfloat16"`` runs the forward passes under bfloat16 autocast
+    (as the detector's ``precision`` does); ``compile=True`` trains
+    ``torch.compile(module)`` instead of the module. Returns the last epoch's
+    mean training loss.
     """
     module, optimizer, scheduler, criterion = recipe.build(device)
+    forward = torch.compile(module) if compile else module
+    autocast = torch.autocast(
+        torch.device(device).type, torch.bfloat16, enabled=precision == "bfloat16"
+    )
     step_every = recipe.scheduler[2] if recipe.scheduler else None
     x_train = torch.from_numpy(X_train).to(device)
     x_held = torch.from_numpy(X_held).to(device)
@@ -141,7 +151,9 @@ def plain_fit(recipe, X_train, X_held, epochs, seed, device):
         for start in range(0, n, bs):
             xb = x_train[order[start : start + bs]]
             optimizer.zero_grad()
-            loss = criterion(module(xb), xb)
+            with autocast:
+                out = forward(xb)
+            loss = criterion(out.float(), xb)
             loss.backward()
             if recipe.clip is not None:
                 nn.utils.clip_grad_norm_(
@@ -157,7 +169,9 @@ def plain_fit(recipe, X_train, X_held, epochs, seed, device):
         with torch.no_grad():
             for start in range(0, x_held.shape[0], recipe.valid_batch_size):
                 xb = x_held[start : start + recipe.valid_batch_size]
-                criterion(module(xb), xb).item()
+                with autocast:
+                    out = forward(xb)
+                criterion(out.float(), xb).item()
     return total / n
 
 

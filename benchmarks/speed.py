@@ -32,7 +32,9 @@ the same number of torch threads. What is measured:
 
 The Targets table at the top of the report is computed from these numbers.
 ``--device cuda`` runs everything on the GPU (without CUDA the report says
-"not measured: no GPU"); the detector has no bf16 option, so none is timed.
+"not measured: no GPU"). Section "Precision and torch.compile" times the
+detector and the plain loop in float32 and under bfloat16 autocast, and the
+plain loop under torch.compile (on CUDA, or with --compile).
 
 Run time, full: about 25 minutes on a quiet 2-core CPU, mostly the tutorial's
 real batch-size-1 run to AUROC 0.99 (about 15 minutes; ``--tutorial-epochs N``
@@ -113,6 +115,17 @@ def _parse_args(argv=None):
         default=None,
         help="skip that run: extrapolate with this many epochs (say where from)",
     )
+    parser.add_argument(
+        "--variant-runs",
+        type=int,
+        default=None,
+        help="runs of each precision / torch.compile variant (0 skips them)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time torch.compile (default: on CUDA only)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -121,12 +134,14 @@ def _parse_args(argv=None):
         "sizes": [10**3, 10**4] if quick else [10**3, 10**4, 10**5, 10**6],
         "tutorial_max_epochs": 0 if quick else 25,
         "threads": torch.get_num_threads(),
+        "variant_runs": 1 if quick else 3,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     if args.tutorial_epochs is not None:
         args.tutorial_max_epochs = 0
+    args.compile = args.compile or torch.device(args.device).type == "cuda"
     args.n_throughput = 400 if quick else None  # training beats (None: all)
     args.tutorial_beats = (40, 20, 128) if quick else (400, 100, 640)
     args.auroc_max_epochs = 3 if quick else None  # None: the default
@@ -211,6 +226,85 @@ def training_throughput(X, args):
     }
 
 
+def precision_variants(X, train, args):
+    """Median beats/s of float32 / bfloat16 autocast / torch.compile variants.
+
+    The same beats and epochs as :func:`training_throughput`; the detector
+    with ``precision="float32"`` and ``"bfloat16"``, the plain loop with both
+    and, when ``args.compile``, the plain loop over ``torch.compile(module)``
+    (its first run, which compiles, is a warm-up and not counted).
+    """
+    if args.variant_runs <= 0:
+        return None
+    device, epochs = args.device, args.epochs
+    n_train, n_held, recipe = train["n_train"], train["n_held"], train["recipe"]
+    Xs = standardized(X)
+    x_train, x_held = Xs[:n_train], Xs[n_train : n_train + n_held]
+
+    def det(precision, seed):
+        return LSTMAutoencoderDetector(
+            max_epochs=epochs,
+            patience=None,
+            device=device,
+            precision=precision,
+            random_state=seed,
+        ).fit(X)
+
+    def plain(precision, compile, seed):
+        return plain_fit(
+            recipe, x_train, x_held, epochs, seed, device, precision, compile
+        )
+
+    jobs = {
+        "detector, float32": partial(det, "float32"),
+        "detector, bfloat16 autocast": partial(det, "bfloat16"),
+        "plain loop, float32": partial(plain, "float32", False),
+        "plain loop, bfloat16 autocast": partial(plain, "bfloat16", False),
+    }
+    if args.compile:
+        jobs["plain loop, torch.compile, float32"] = partial(plain, "float32", True)
+        _log("variants: compiling (warm-up)")
+        _timed(partial(jobs["plain loop, torch.compile, float32"], 0), device)
+    seconds = {name: [] for name in jobs}
+    for run in range(args.variant_runs):
+        names = list(jobs) if run % 2 == 0 else list(jobs)[::-1]
+        for name in names:
+            seconds[name].append(_timed(partial(jobs[name], run), device)[0])
+        _log(f"  variants run {run + 1}/{args.variant_runs} done")
+    work = n_train * epochs
+    return {name: (work / statistics.median(s), s) for name, s in seconds.items()}
+
+
+def _variants_text(variants, args):
+    if variants is None:
+        return "Not run (--variant-runs 0)."
+    to_auroc = variants.pop("to_auroc", None)
+    base = variants["plain loop, float32"][0]
+    lines = [
+        f"Same beats and {args.epochs} epochs as above, median of "
+        f"{args.variant_runs} interleaved runs. bfloat16: "
+        '`LSTMAutoencoderDetector(precision="bfloat16")`, i.e. forward passes '
+        "under `torch.autocast(dtype=torch.bfloat16)`, float32 weights and "
+        "optimizer.",
+        "",
+        "| variant | beats/s | vs plain float32 | runs, wall s |",
+        "|---|---:|---:|---|",
+    ]
+    for name, (rate, runs) in variants.items():
+        lines.append(
+            f"| {name} | {rate:.0f} | {rate / base:.2f}x | "
+            f"{', '.join(f'{s:.2f}' for s in runs)} |"
+        )
+    if not args.compile:
+        lines += ["", "torch.compile: not timed on the CPU (pass --compile)."]
+    if to_auroc is not None:
+        lines += [
+            "",
+            "With bfloat16: " + _auroc_text(to_auroc, None, None).split("\n\n")[0],
+        ]
+    return "\n".join(lines)
+
+
 def _as_beats(X, device):
     return torch.from_numpy(np.asarray(X, dtype=np.float32)[:, :, None]).to(device)
 
@@ -293,9 +387,11 @@ def _first_at_target(records):
     return next(((e, s, a) for e, s, a in records if a >= TARGET_AUROC), None)
 
 
-def detector_time_to_auroc(split, args):
+def detector_time_to_auroc(split, args, precision="float32"):
     is_anomaly = split.y_test == -1
     params = {"device": args.device, "random_state": 42}
+    if precision != "float32":
+        params["precision"] = precision
     if args.auroc_max_epochs is not None:
         params["max_epochs"] = args.auroc_max_epochs
     det = _TracedDetector(**params)
@@ -513,17 +609,10 @@ def _gpu_note(args):
         gpu = "not measured: run with --device cuda"
     else:
         gpu = "not measured: no GPU"
-    options = {"precision", "autocast", "dtype", "bf16", "amp"}
-    found = options & set(LSTMAutoencoderDetector().get_params())
-    bf16 = (
-        f"the detector has {sorted(found)}; this script does not measure it yet"
-        if found
-        else "not measured: LSTMAutoencoderDetector has no bf16/autocast option"
-    )
-    return f"GPU: {gpu}. bf16 autocast: {bf16}."
+    return f"GPU: {gpu}. bf16 autocast: see Precision and torch.compile."
 
 
-def _render(args, split, train, tut, to_auroc, tut_auroc, scored, flops):
+def _render(args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops):
     n_train, n_held, epochs = train["n_train"], train["n_held"], args.epochs
     recipe = train["recipe"]
     clip = f"clip grad norm {recipe.clip[0]}" if recipe.clip else "no clipping"
@@ -579,6 +668,10 @@ def _render(args, split, train, tut, to_auroc, tut_auroc, scored, flops):
         f"({tut['train_rate']:.1f} and {tut['valid_rate']:.1f} beats/s): "
         f"{tut['epoch_seconds']:.0f} s an epoch, "
         f"{TUTORIAL_EPOCHS * tut['epoch_seconds'] / 60:.0f} minutes in all.",
+        "",
+        "### Precision and torch.compile",
+        "",
+        _variants_text(variants, args),
         "",
         "### Time to AUROC >= 0.99 (tutorial protocol)",
         "",
@@ -719,16 +812,23 @@ def main(argv=None):
     X = split.X_train[: args.n_throughput]
     start = time.perf_counter()
     train = training_throughput(X, args)
+    _log("precision and torch.compile variants")
+    variants = precision_variants(X, train, args)
     _log("tutorial loop throughput")
     tut = tutorial_throughput(split, args, train["recipe"].batch_size)
     _log("detector: time to AUROC 0.99")
     to_auroc = detector_time_to_auroc(split, args)
+    if variants is not None:
+        _log("detector, bfloat16 autocast: time to AUROC 0.99")
+        variants["to_auroc"] = detector_time_to_auroc(split, args, "bfloat16")
     _log("tutorial: time to AUROC 0.99")
     tut_auroc = tutorial_time_to_auroc(split, args, tut["epoch_seconds"])
     with tempfile.TemporaryDirectory() as workdir:
         scored = scoring(split, args, workdir)
     flops = _flops(train, tut, scored, args)
-    body = _render(args, split, train, tut, to_auroc, tut_auroc, scored, flops)
+    body = _render(
+        args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops
+    )
     body += (
         f"\nThe whole script ran {(time.perf_counter() - start) / 60:.1f} minutes.\n"
     )
