@@ -15,14 +15,15 @@ from sklearn_lstmae.datasets import load_ecg5000, tutorial_split
 
 from .conftest import ecg5000_dir
 
-# The defaults reach AUROC 0.9921 / 0.9932 / 0.9954 and balanced accuracy
-# 0.9828 / 0.9862 / 0.9862 on this split with random_state 0 / 1 / 2
-# (BENCHMARKS.md, 2 torch threads). The floors sit just under seed 0's numbers,
-# leaving room for floating-point differences between platforms and thread
-# counts, not for a worse model; they are above every peer's balanced accuracy
-# and above the issue's 0.98 AUROC bar.
-AUROC_FLOOR = 0.99
-BALANCED_ACCURACY_FLOOR = 0.975
+# The defaults reach AUROC 0.9986 / 0.9956 / 0.9975 and balanced accuracy
+# 0.9862 / 0.9828 / 0.9793 on this split with random_state 0 / 1 / 2
+# (benchmarks/ecg5000.py, 2 torch threads; with 1 thread seed 0 gives 0.9971
+# and 0.9862). The floors sit under seed 0's numbers with room for the
+# floating-point differences between thread counts, not for a worse model:
+# they are above every peer in BENCHMARKS.md (best AUROC 0.9947, PyOD KNN;
+# best balanced accuracy 0.9793, LOF) and above the issue's 0.98 AUROC bar.
+AUROC_FLOOR = 0.996
+BALANCED_ACCURACY_FLOOR = 0.98
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +36,10 @@ def tutorial():
 
 @pytest.fixture(scope="module")
 def fitted(tutorial):
-    return LSTMAutoencoderDetector(random_state=0).fit(tutorial.X_train)
+    # On the CPU, where the floors were measured, also on a machine with a
+    # GPU: CUDA's different rounding trains a different model from the same
+    # seed (on an H200 this seed gave AUROC 0.98996), as another seed would.
+    return LSTMAutoencoderDetector(device="cpu", random_state=0).fit(tutorial.X_train)
 
 
 def test_defaults_auroc_on_tutorial_protocol(fitted, tutorial):
