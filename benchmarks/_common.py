@@ -65,7 +65,15 @@ def git_commit():
             text=True,
             check=True,
         )
-        return out.stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        changed = " + uncommitted changes" if dirty.stdout.strip() else ""
+        return out.stdout.strip() + changed
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
