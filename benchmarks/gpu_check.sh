@@ -8,6 +8,8 @@
 #      one process: pytest-xdist's workers collect different hypothesis ids;
 #   3. the ECG5000 example end to end on CUDA.
 # Run from the repository root:  bash benchmarks/gpu_check.sh [OUTPUT_DIR]
+# Environment: TEST_K (a pytest -k expression: run only those tests),
+# RUN_EXAMPLE=0 (skip step 3), SPEED_TIMEOUT / TEST_TIMEOUT / EXAMPLE_TIMEOUT.
 # ECG5000 is read from $SKLEARN_LSTMAE_DATA (default: ../shared/data/ECG5000).
 # Outputs: OUTPUT_DIR/speed_cuda.md (the report, for BENCHMARKS.md's
 # "speed-cuda" section), OUTPUT_DIR/*.log and the example's PNGs.
@@ -29,10 +31,13 @@ tail -n 5 "$out/speed_cuda.log"
 
 echo "== tests with CUDA available"
 timeout "${TEST_TIMEOUT:-200}" python3 -m pytest -q --maxfail=20 -p no:cacheprovider \
-    --ignore=tests/test_dask.py --ignore=sklearn_lstmae/distributed 2>&1 \
+    --ignore=tests/test_dask.py --ignore=sklearn_lstmae/distributed \
+    ${TEST_K:+-k "$TEST_K"} 2>&1 \
     | tee "$out/tests.log" | tail -n 15 || status=1
 
-echo "== ECG5000 example on CUDA"
-timeout "${EXAMPLE_TIMEOUT:-80}" python3 examples/ecg5000_anomaly_detection.py \
-    --output "$out" 2>&1 | tee "$out/example.log" | tail -n 12 || status=1
+if [ "${RUN_EXAMPLE:-1}" = 1 ]; then
+    echo "== ECG5000 example on CUDA"
+    timeout "${EXAMPLE_TIMEOUT:-80}" python3 examples/ecg5000_anomaly_detection.py \
+        --output "$out" 2>&1 | tee "$out/example.log" | tail -n 12 || status=1
+fi
 exit $status
