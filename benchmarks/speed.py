@@ -629,7 +629,8 @@ def _targets(train, to_auroc, tutorial_auroc, score_rows):
 
 def _gpu_note(args):
     if torch.device(args.device).type == "cuda":
-        gpu = f"measured on {torch.cuda.get_device_name(0)} (every number above)"
+        name = torch.cuda.get_device_name(0)
+        gpu = f"measured on {name} (every number in this section)"
     elif torch.cuda.is_available():
         gpu = "not measured: run with --device cuda"
     else:
