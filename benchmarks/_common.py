@@ -56,24 +56,19 @@ def _shell_word(word):
     return rel if re.fullmatch(r"[\w./=:,-]+", rel) else repr(rel)
 
 
+def _git(*args):
+    out = subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
 def git_commit():
+    """The checked-out commit, marked when tracked files have changed since."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        changed = " + uncommitted changes" if dirty.stdout.strip() else ""
-        return out.stdout.strip() + changed
+        changed = _git("status", "--porcelain", "--untracked-files=no")
+        suffix = " + uncommitted changes" if changed else ""
+        return _git("rev-parse", "--short", "HEAD") + suffix
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
