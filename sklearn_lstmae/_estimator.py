@@ -127,6 +127,12 @@ class LSTMAutoencoderDetector(
         ``lr`` over the first 5 % of the optimizer steps, then anneals to
         zero. A short warm-up: on ECG5000 it reaches a good model in fewer
         epochs than torch's default 30 % (see BENCHMARKS.md).
+    noise_std : float, default=0.0
+        Standard deviation of Gaussian noise added to the standardised
+        training inputs (a denoising autoencoder); the loss compares the
+        reconstruction with the clean input, and the held-out loss, the
+        threshold and every score use clean inputs. The noise is drawn from
+        a generator seeded by ``random_state``.
     validation_fraction : float, default=0.1
         Share of the training sequences held out. They drive early stopping and,
         when ``contamination="auto"``, the threshold.
@@ -286,6 +292,7 @@ class LSTMAutoencoderDetector(
         ],
         "device": [str, torch.device],
         "precision": [StrOptions(set(PRECISIONS))],
+        "noise_std": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -303,6 +310,7 @@ class LSTMAutoencoderDetector(
         max_epochs="auto",
         batch_size=32,
         lr=5e-3,
+        noise_std=0.0,
         validation_fraction=0.1,
         patience=10,
         standardize=True,
@@ -322,6 +330,7 @@ class LSTMAutoencoderDetector(
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.noise_std = noise_std
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.standardize = standardize
@@ -717,6 +726,7 @@ class LSTMAutoencoderDetector(
             verbose=self.verbose,
             random_state=seed,
             precision=self.precision,
+            noise_std=self.noise_std,
         )
 
     def _to_model_space(self, X):

@@ -36,7 +36,11 @@ class AutoencoderNet(NeuralNet):
     re-draws the weights from a ``torch.Generator`` seeded by
     ``random_state`` so that no global seed is touched, and :meth:`infer`
     runs the forward pass under bfloat16 autocast when ``precision`` asks
-    for it (the output, and so the loss, is float32 either way).
+    for it (the output, and so the loss, is float32 either way). With
+    ``noise_std > 0``, :meth:`infer` adds Gaussian noise to the input of
+    each training forward pass (a denoising autoencoder): the loss still
+    compares the reconstruction with the clean input, and evaluation passes
+    (held-out loss, scoring) see clean inputs.
 
     Parameters
     ----------
@@ -46,6 +50,10 @@ class AutoencoderNet(NeuralNet):
         Seed of the generator used to initialise the module's weights.
     precision : {"float32", "bfloat16"}, default="float32"
         Precision of the forward pass (see :func:`autocast`).
+    noise_std : float, default=0.0
+        Standard deviation of the training-input noise. It is drawn from a
+        ``torch.Generator`` on the net's device, seeded by ``random_state``
+        (plus one) when the module is initialised.
 
     Examples
     --------
@@ -62,22 +70,56 @@ class AutoencoderNet(NeuralNet):
     torch.Size([2, 5, 1])
     """
 
-    def __init__(self, *args, random_state=None, precision="float32", **kwargs):
+    def __init__(
+        self,
+        *args,
+        random_state=None,
+        precision="float32",
+        noise_std=0.0,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.random_state = random_state
         self.precision = precision
+        self.noise_std = noise_std
 
     def initialize_module(self):
         super().initialize_module()
         if self.random_state is not None:
             generator = torch.Generator().manual_seed(int(self.random_state))
             self.module_.reset_parameters(generator)
+        self.noise_generator_ = torch.Generator(device=self.device)
+        if self.random_state is not None:
+            self.noise_generator_.manual_seed(int(self.random_state) + 1)
+        else:
+            self.noise_generator_.seed()
         return self
 
     def infer(self, x, **fit_params):
+        if self.noise_std > 0 and self.module_.training:
+            x = self._noisy(x)
         with autocast(self.device, self.precision):
             y_pred = super().infer(x, **fit_params)
         return y_pred.float()
+
+    def _noisy(self, x):
+        """``x`` plus noise: a tensor, or for sequences of different lengths
+        the dict ``{"x": padded, "lengths": lengths}`` with noisy ``"x"``
+        (the padding is never read: the encoder packs, the loss masks)."""
+        if isinstance(x, Mapping):
+            return {**x, "x": self._noisy(x["x"])}
+        x = to_tensor(x, device=self.device)
+        noise = torch.randn(
+            x.shape, generator=self.noise_generator_, device=x.device, dtype=x.dtype
+        )
+        return x + self.noise_std * noise
+
+    def __getstate__(self):
+        # A generator is device-bound (a CUDA one cannot be unpickled without
+        # CUDA) and only matters during fit: it is not kept.
+        state = super().__getstate__()
+        state.pop("noise_generator_", None)
+        return state
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if isinstance(X, Mapping):

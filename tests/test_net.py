@@ -1,8 +1,11 @@
-"""The skorch glue: ArrayBatches against torch's DataLoader."""
+"""The skorch glue: ArrayBatches against torch's DataLoader, training noise."""
+
+import pickle
 
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
@@ -50,3 +53,62 @@ def test_detector_trains_as_with_dataloader():
     reference = WithDataLoader(**FAST, random_state=3).fit(X)
     assert isinstance(ours.net_.get_iterator(Dataset(X)), ArrayBatches)
     np.testing.assert_array_equal(ours.score_samples(X), reference.score_samples(X))
+
+
+class _Inputs(Callback):
+    """Records, per batch, whether the module's input equalled the batch."""
+
+    def __init__(self):
+        self.same = {True: [], False: []}  # training -> [input == batch]
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        self.batch, self.training = batch[0], training
+
+    def on_train_begin(self, net, **kwargs):
+        def hook(module, args, kwargs):
+            x = args[0] if args else kwargs["x"]
+            batch = self.batch["x"] if isinstance(self.batch, dict) else self.batch
+            seen = x.detach().cpu().numpy()
+            self.same[self.training].append(np.array_equal(seen, np.asarray(batch)))
+
+        net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+
+
+class _Recording(LSTMAutoencoderDetector):
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        net.callbacks = [*net.callbacks, ("inputs", self.inputs_)]
+        return net
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_noise_reaches_training_passes_only(ragged):
+    X = make_sines()
+    if ragged:
+        X = [x[: 16 + i % 8] for i, x in enumerate(X)]
+    det = _Recording(**FAST, noise_std=0.1, random_state=0)
+    det.inputs_ = _Inputs()
+    det.fit(X)
+    assert det.inputs_.same[True] and not any(det.inputs_.same[True])  # noisy
+    assert det.inputs_.same[False] and all(det.inputs_.same[False])  # clean
+
+
+def test_noise_is_seeded_and_scoring_is_clean():
+    X = make_sines()
+    a = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
+    b = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
+    plain = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    np.testing.assert_array_equal(a.score_samples(X), a.score_samples(X))
+    assert not np.array_equal(a.score_samples(X), plain.score_samples(X))
+    # the generator is not pickled (it is device-bound); the copy scores alike
+    assert "noise_generator_" not in a.net_.__getstate__()
+    copy = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(copy.score_samples(X), a.score_samples(X))
+    copy.fit(X)  # and it can be refitted: a new generator is made
+    np.testing.assert_array_equal(copy.score_samples(X), a.score_samples(X))
+
+
+def test_negative_noise_is_rejected():
+    with pytest.raises(ValueError, match="'noise_std' parameter"):
+        LSTMAutoencoderDetector(**FAST, noise_std=-0.1).fit(make_sines())
