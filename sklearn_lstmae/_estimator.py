@@ -662,6 +662,7 @@ class LSTMAutoencoderDetector(
             # the CPU when CUDA is unavailable (skorch's DeviceWarning says so)
             # and sets net_.device to match: scoring must follow it.
             self.device_ = str(net.device)
+            net.module_.flatten_parameters()
 
     # -- private computations (inputs already validated) --------------------
 

@@ -181,6 +181,18 @@ class LSTMAutoencoder(nn.Module):
         out = out.reshape(out.shape[0], -1, out.shape[2] // self.patch_size)
         return out[:, :n_timesteps]
 
+    def flatten_parameters(self):
+        """Pack each LSTM's weights into one contiguous block again.
+
+        cuDNN wants an LSTM's weights in one block, which ``.to(device)``
+        arranges; weights restored by unpickling onto a GPU are separate
+        tensors, and cuDNN would then copy them at every call (PyTorch's
+        "RNN module weights are not part of single contiguous chunk of
+        memory" warning, seen on an H200). A no-op on the CPU.
+        """
+        for module in (self.encoder, self.decoder):
+            module.flatten_parameters()
+
     def reset_parameters(self, generator=None):
         """Draw every weight from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 

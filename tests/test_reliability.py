@@ -616,6 +616,15 @@ def test_pickle_of_a_cuda_model_loads_and_scores_on_cpu(fitted, X, monkeypatch):
     assert loaded.device_ == "cpu"
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_unpickled_cuda_model_has_compact_lstm_weights(X):
+    det = LSTMAutoencoderDetector(**FAST, device="cuda", random_state=0).fit(X)
+    loaded = pickle.loads(pickle.dumps(det))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*single contiguous chunk")
+        np.testing.assert_allclose(loaded.score_samples(X), det.score_samples(X))
+
+
 def test_save_params_load_params(fitted, X, tmp_path):
     path = tmp_path / "det.pt"
     fitted.save_params(path)
