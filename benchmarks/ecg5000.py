@@ -19,8 +19,8 @@ Run ``python benchmarks/ecg5000.py`` for the full benchmark (it rewrites the
 or ``--quick`` for a reduced run (one seed, the LSTM detector's epochs capped)
 whose numbers go to benchmarks/output/BENCHMARKS-quick.md only.
 ``--lstm-param NAME=VALUE`` runs the LSTM detector with a non-default
-parameter (e.g. ``noise_std=0.05``); that report goes to the section
-``ecg5000-options`` of BENCHMARKS.md, beside the defaults' one.
+parameter (e.g. ``noise_std=0.05``); that report goes to its own section of
+BENCHMARKS.md (``ecg5000-options-noise_std-0.05``), beside the defaults' one.
 """
 
 import argparse
@@ -536,6 +536,12 @@ def _roc_figure(results, protocols, paths):
     return written
 
 
+def _options_section(params):
+    """BENCHMARKS.md section of a run with non-default LSTM parameters."""
+    words = [f"{k}-{v}" for k, v in sorted(params.items())]
+    return "ecg5000-options-" + "-".join(words)
+
+
 def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -557,7 +563,7 @@ def _parse(argv):
         default=[],
         metavar="NAME=VALUE",
         help="run the LSTM detector with this non-default parameter (a Python "
-        "literal; repeatable); the report goes to the section ecg5000-options",
+        "literal; repeatable); the report goes to its own section",
     )
     parser.add_argument("--figure", help="also write the ROC figure to this path")
     parser.add_argument(
@@ -624,7 +630,7 @@ def main(argv=None):
                 "ecg5000-quick", body, OUTPUT / "BENCHMARKS-quick.md"
             )
         elif args.lstm_params:
-            path = _common.write_section("ecg5000-options", body)
+            path = _common.write_section(_options_section(args.lstm_params), body)
         else:
             path = _common.write_section("ecg5000", body)
         print(f"Report written to {path}")
