@@ -284,10 +284,9 @@ def precision_variants(X, train, args):
     return {name: (work / statistics.median(s), s) for name, s in seconds.items()}
 
 
-def _variants_text(variants, args):
+def _variants_text(variants, bf16_auroc, args):
     if variants is None:
         return "Not run (--variant-runs 0)."
-    to_auroc = variants.pop("to_auroc", None)
     base = variants["plain loop, float32"][0]
     lines = [
         f"Same beats and {args.epochs} epochs as above, median of "
@@ -306,12 +305,8 @@ def _variants_text(variants, args):
         )
     if not args.compile:
         lines += ["", "torch.compile: not timed on the CPU (pass --compile)."]
-    if to_auroc is not None:
-        lines += [
-            "",
-            "With bfloat16: "
-            + " ".join(_auroc_text(to_auroc, None, None).split("\n\n")[:-2]),
-        ]
+    if bf16_auroc is not None:
+        lines += ["", "With bfloat16: " + " ".join(_detector_runs_text(bf16_auroc))]
     return "\n".join(lines)
 
 
@@ -397,15 +392,13 @@ def _first_at_target(records):
     return next(((e, s, a) for e, s, a in records if a >= TARGET_AUROC), None)
 
 
-def detector_time_to_auroc(split, args, precision="float32"):
-    """One traced fit per seed of ``args.auroc_seeds``; the median run leads.
+def detector_time_to_auroc(split, args, seeds, precision="float32"):
+    """One traced fit per seed of ``seeds``; the median run leads.
 
     ``first`` is the median over seeds of the time to AUROC >= 0.99 (a seed
     that never gets there counts as infinitely slow), with its epoch.
     """
-    runs = [
-        _time_to_auroc_one(split, args, precision, seed) for seed in args.auroc_seeds
-    ]
+    runs = [_time_to_auroc_one(split, args, precision, seed) for seed in seeds]
     never = (math.inf, math.inf, None)
     ranked = sorted(runs, key=lambda r: (r["first"] or never)[1])
     median = ranked[(len(ranked) - 1) // 2]  # the lower median
@@ -638,7 +631,9 @@ def _gpu_note(args):
     return f"GPU: {gpu}. bf16 autocast: see Precision and torch.compile."
 
 
-def _render(args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops):
+def _render(
+    args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops, bf16_auroc
+):
     n_train, n_held, epochs = train["n_train"], train["n_held"], args.epochs
     recipe = train["recipe"]
     clip = f"clip grad norm {recipe.clip[0]}" if recipe.clip else "no clipping"
@@ -697,7 +692,7 @@ def _render(args, split, train, variants, tut, to_auroc, tut_auroc, scored, flop
         "",
         "### Precision and torch.compile",
         "",
-        _variants_text(variants, args),
+        _variants_text(variants, bf16_auroc, args),
         "",
         "### Time to AUROC >= 0.99 (tutorial protocol)",
         "",
@@ -739,8 +734,9 @@ def _render(args, split, train, variants, tut, to_auroc, tut_auroc, scored, flop
     return "\n".join(out) + "\n"
 
 
-def _auroc_text(det, tut_auroc, tut):
-    runs = det.get("runs", [det])
+def _detector_runs_text(det):
+    """Paragraphs on the detector's traced fits: the median, then every run."""
+    runs = det["runs"]
     lines = []
     if len(runs) > 1:
         first = det["first"]
@@ -769,6 +765,11 @@ def _auroc_text(det, tut_auroc, tut):
             f"{run['fit_seconds']:.1f} s and ends at AUROC "
             f"{run['final_auroc']:.4f}. AUROC by epoch: {trace}."
         )
+    return lines
+
+
+def _auroc_text(det, tut_auroc, tut):
+    lines = _detector_runs_text(det)
     if tut_auroc is None:
         lines.append(
             "Tutorial loop: not run (--tutorial-max-epochs 0); pass "
@@ -857,15 +858,13 @@ def main(argv=None):
     _log("tutorial loop throughput")
     tut = tutorial_throughput(split, args, train["recipe"].batch_size)
     _log("detector: time to AUROC 0.99")
-    to_auroc = detector_time_to_auroc(split, args)
+    to_auroc = detector_time_to_auroc(split, args, args.auroc_seeds)
+    bf16_auroc = None
     if variants is not None:
         _log("detector, bfloat16 autocast: time to AUROC 0.99")
         # one seed only (the first): the float32 runs carry the target
-        one_seed = argparse.Namespace(
-            **{**vars(args), "auroc_seeds": args.auroc_seeds[:1]}
-        )
-        variants["to_auroc"] = detector_time_to_auroc(
-            split, args=one_seed, precision="bfloat16"
+        bf16_auroc = detector_time_to_auroc(
+            split, args, args.auroc_seeds[:1], precision="bfloat16"
         )
     _log("tutorial: time to AUROC 0.99")
     tut_auroc = tutorial_time_to_auroc(split, args, tut["epoch_seconds"])
@@ -873,7 +872,16 @@ def main(argv=None):
         scored = scoring(split, args, workdir)
     flops = _flops(train, tut, scored, args)
     body = _render(
-        args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops
+        args,
+        split,
+        train,
+        variants,
+        tut,
+        to_auroc,
+        tut_auroc,
+        scored,
+        flops,
+        bf16_auroc,
     )
     body += (
         f"\nThe whole script ran {(time.perf_counter() - start) / 60:.1f} minutes.\n"
