@@ -156,8 +156,10 @@ class LSTMAutoencoderDetector(
         Arithmetic of the forward passes, in training and scoring.
         ``"bfloat16"`` runs them under :func:`torch.autocast` with bfloat16
         (weights, gradients, optimizer state, loss and errors stay float32).
-        It is faster on GPUs and CPUs with bfloat16 units (NVIDIA Ampere and
-        later, Intel AMX), at some cost in precision; see BENCHMARKS.md.
+        Whether it is faster depends on the hardware and the model size: for
+        the default model it was slower on an H200 and, over whole fits, not
+        reliably faster on a CPU with AMX (BENCHMARKS.md, "Precision and
+        torch.compile").
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the held-out split and the order of
         the training batches. No global seed is set.

@@ -85,14 +85,13 @@ class AutoencoderNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
-        if self.random_state is not None:
-            generator = torch.Generator().manual_seed(int(self.random_state))
-            self.module_.reset_parameters(generator)
         self.noise_generator_ = torch.Generator(device=self.device)
-        if self.random_state is not None:
-            self.noise_generator_.manual_seed(int(self.random_state) + 1)
-        else:
+        if self.random_state is None:
             self.noise_generator_.seed()
+        else:
+            seed = int(self.random_state)
+            self.module_.reset_parameters(torch.Generator().manual_seed(seed))
+            self.noise_generator_.manual_seed(seed + 1)
         return self
 
     def infer(self, x, **fit_params):
