@@ -27,6 +27,20 @@ def make_sines(n=96, n_timesteps=24, n_channels=None, seed=0):
     return np.stack([X * (c + 1) for c in range(n_channels)], axis=2)
 
 
+def fit_with_callback(X, callback, **params):
+    """``LSTMAutoencoderDetector(**params).fit(X)`` with ``callback`` added to
+    its skorch net's callbacks (to watch training from a test)."""
+    from sklearn_lstmae import LSTMAutoencoderDetector
+
+    class WithCallback(LSTMAutoencoderDetector):
+        def _build_net(self, *args, **kwargs):
+            net = super()._build_net(*args, **kwargs)
+            net.callbacks = [*net.callbacks, ("test_callback", callback)]
+            return net
+
+    return WithCallback(**params).fit(X)
+
+
 @pytest.fixture(scope="module")
 def sines():
     return make_sines()

@@ -20,7 +20,7 @@ from skorch.callbacks import Callback
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._scoring import _auto_threshold
 
-from .conftest import FAST, make_sines
+from .conftest import FAST, fit_with_callback, make_sines
 
 
 @pytest.fixture(scope="module")
@@ -329,13 +329,7 @@ def _forward_dtypes(det, X):
                 if isinstance(sub, torch.nn.Linear):
                     sub.register_forward_hook(lambda m, i, o: seen.add(o.dtype))
 
-    class Recording(LSTMAutoencoderDetector):
-        def _build_net(self, *args, **kwargs):
-            net = super()._build_net(*args, **kwargs)
-            net.callbacks = [*net.callbacks, ("hooks", Hooks())]
-            return net
-
-    return Recording(**det.get_params()).fit(X), seen
+    return fit_with_callback(X, Hooks(), **det.get_params()), seen
 
 
 def test_bfloat16_precision_trains_under_autocast(sines):
@@ -361,9 +355,7 @@ def test_set_params_precision_without_refit_keeps_the_fitted_precision(sines):
     np.testing.assert_array_equal(det.score_samples(sines), before)
 
 
-@pytest.mark.skipif(
-    not __import__("torch").cuda.is_available(), reason="needs a CUDA device"
-)
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_bfloat16_training(sines):
     det = LSTMAutoencoderDetector(
         **FAST, device="cuda", precision="bfloat16", random_state=0

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._net import ArrayBatches
 
-from .conftest import FAST, make_sines
+from .conftest import FAST, fit_with_callback, make_sines
 
 
 @pytest.mark.parametrize("n, batch_size", [(10, 4), (12, 4), (5, 8), (1, 1)])
@@ -74,23 +74,15 @@ class _Inputs(Callback):
         net.module_.register_forward_pre_hook(hook, with_kwargs=True)
 
 
-class _Recording(LSTMAutoencoderDetector):
-    def _build_net(self, *args, **kwargs):
-        net = super()._build_net(*args, **kwargs)
-        net.callbacks = [*net.callbacks, ("inputs", self.inputs_)]
-        return net
-
-
 @pytest.mark.parametrize("ragged", [False, True])
 def test_noise_reaches_training_passes_only(ragged):
     X = make_sines()
     if ragged:
         X = [x[: 16 + i % 8] for i, x in enumerate(X)]
-    det = _Recording(**FAST, noise_std=0.1, random_state=0)
-    det.inputs_ = _Inputs()
-    det.fit(X)
-    assert det.inputs_.same[True] and not any(det.inputs_.same[True])  # noisy
-    assert det.inputs_.same[False] and all(det.inputs_.same[False])  # clean
+    inputs = _Inputs()
+    fit_with_callback(X, inputs, **FAST, noise_std=0.1, random_state=0)
+    assert inputs.same[True] and not any(inputs.same[True])  # noisy
+    assert inputs.same[False] and all(inputs.same[False])  # clean
 
 
 def test_noise_is_seeded_and_scoring_is_clean():
