@@ -1,0 +1,51 @@
+"""Helpers of benchmarks/ecg5000.py that decide what its report says.
+
+The benchmark itself runs for minutes and is not a test; these are the pieces
+whose mistakes would print wrong numbers (or none) without failing.
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def ecg5000_benchmark():
+    sys.path.insert(0, str(BENCHMARKS))  # the scripts import their _common
+    try:
+        yield importlib.import_module("ecg5000")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_quick_cap_applies_to_the_auto_epochs(ecg5000_benchmark):
+    # --quick caps max_epochs; the default is the string "auto", which the
+    # cap once compared with an int and crashed.
+    make = ecg5000_benchmark._lstm
+    capped = make(0, {"max_epochs": 2, "params": {}})
+    assert capped.max_epochs == 2
+    assert capped.random_state == 0
+    explicit = make(0, {"max_epochs": 2, "params": {"max_epochs": 1}})
+    assert explicit.max_epochs == 1
+    assert make(0, {"max_epochs": None, "params": {}}).max_epochs == "auto"
+
+
+def test_threshold_ceiling_on_a_known_ranking(ecg5000_benchmark):
+    # Normals score 0, 1, 2, 3; anomalies 2.5, 4, 5, 6. The best thresholds
+    # (between 2 and 2.5, or between 3 and 4) give 3/4 + 4/4 or 4/4 + 3/4.
+    score = np.array([0, 1, 2, 3, 2.5, 4, 5, 6], dtype=float)
+    anomalous = np.array([False] * 4 + [True] * 4)
+    ceiling = ecg5000_benchmark._threshold_ceiling(anomalous, score)
+    assert ceiling == {"best_bal_acc": 0.875, "best_both_ok": 3}
+
+
+def test_threshold_ceiling_of_a_perfect_ranking(ecg5000_benchmark):
+    score = np.array([0.1, 0.2, 0.3, 0.9, 1.0])
+    anomalous = np.array([False, False, False, True, True])
+    ceiling = ecg5000_benchmark._threshold_ceiling(anomalous, score)
+    assert ceiling == {"best_bal_acc": 1.0, "best_both_ok": 2}
