@@ -17,24 +17,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 
-from ._module import LSTMAutoencoder
-from ._net import (
-    PRECISIONS,
-    ArrayBatches,
-    AutoencoderNet,
-    FiniteLossGuard,
-    PicklableLRScheduler,
-    autocast,
-)
+from ._devices import _resolve_device
+from ._net import PRECISIONS, autocast
 from ._persistence import (
     _params_file_state,
     _read_params_file,
     _write_params_file,
 )
+from ._preprocessing import _standardization
 from ._ragged import _Ragged, _split_inputs, _unpad
 from ._scoring import (
     _auto_threshold,
@@ -44,17 +36,13 @@ from ._scoring import (
     _timestep_errors,
     _value_errors,
 )
+from ._training import _LOSSES, _make_net
 from ._validation import _check_sequences, _check_y
 
-_LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 # Sequences per forward pass when scoring: small chunks stay in the CPU's
 # caches (benchmarks/speed.py measured 128 about 1.7x faster than 1024 on the
 # CPU), large ones keep a GPU busy. Memory stays flat in the number of rows.
 _CPU_CHUNK, _GPU_CHUNK = 128, 1024
-# max_epochs="auto": about this many optimizer steps, within these epochs.
-_AUTO_STEPS, _AUTO_MIN_EPOCHS, _AUTO_MAX_EPOCHS = 3000, 20, 100
-# Share of the optimizer steps spent raising the learning rate to `lr`.
-_WARMUP_SHARE = 0.05
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
 
 
@@ -677,59 +665,16 @@ class LSTMAutoencoderDetector(
         return X[train], X[held]
 
     def _build_net(self, X_train, X_held, seed):
-        n_batches = -(-X_train.shape[0] // self.batch_size)
-        max_epochs = _resolve_max_epochs(self.max_epochs, n_batches)
-        callbacks = [
-            ("finite_loss", FiniteLossGuard()),
-            ("clip", GradientNormClipping(gradient_clip_value=1.0)),
-            (
-                "lr_schedule",
-                PicklableLRScheduler(
-                    policy=torch.optim.lr_scheduler.OneCycleLR,
-                    max_lr=self.lr,
-                    total_steps=max_epochs * n_batches,
-                    pct_start=_WARMUP_SHARE,
-                    step_every="batch",
-                ),
-            ),
-        ]
-        held = X_held.shape[0] > 0
-        if held and self.patience is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(patience=self.patience, load_best=True),
-                )
-            )
-        return AutoencoderNet(
-            LSTMAutoencoder,
-            module__n_features=X_train.shape[2],
-            module__hidden_size=self.hidden_size,
-            module__latent_size=self.latent_size,
-            module__num_layers=self.num_layers,
-            module__dropout=self.dropout,
-            module__bidirectional=self.bidirectional,
-            module__patch_size=self.patch_size,
-            criterion=_LOSSES[self.loss],
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=max_epochs,
-            batch_size=min(self.batch_size, X_train.shape[0]),
-            train_split=(
-                predefined_split(Dataset(self._to_model_space(X_held), None))
-                if held
-                else None
-            ),
-            iterator_train=ArrayBatches,
-            iterator_valid=ArrayBatches,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            callbacks=callbacks,
+        valid = None
+        if X_held.shape[0]:
+            valid = Dataset(self._to_model_space(X_held), None)
+        return _make_net(
+            self.get_params(deep=False),
+            n_features=X_train.shape[2],
+            n_train=X_train.shape[0],
+            valid=valid,
+            seed=seed,
             device=self.device_,
-            verbose=self.verbose,
-            random_state=seed,
-            precision=self.precision,
-            noise_std=self.noise_std,
         )
 
     def _to_model_space(self, X):
@@ -826,72 +771,3 @@ class LSTMAutoencoderDetector(
             recon = recon.astype(np.float64) * self.scale_ + self.mean_
             X_hat.extend(_unpad(recon, chunk["lengths"]))
         return [x[:, 0] for x in X_hat] if X.univariate else X_hat
-
-
-# Device types that can run the module, and how to tell whether one is present.
-_DEVICE_AVAILABLE = {
-    "cpu": lambda: True,
-    "cuda": lambda: torch.cuda.is_available(),
-    "mps": lambda: torch.backends.mps.is_available(),
-    "xpu": lambda: hasattr(torch, "xpu") and torch.xpu.is_available(),
-}
-
-
-def _resolve_max_epochs(max_epochs, n_batches):
-    """Epochs to train: ``max_epochs``, or the "auto" rule's step budget."""
-    if max_epochs != "auto":
-        return max_epochs
-    epochs = -(-_AUTO_STEPS // n_batches)
-    return min(_AUTO_MAX_EPOCHS, max(_AUTO_MIN_EPOCHS, epochs))
-
-
-def _resolve_device(device):
-    if str(device) == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise ValueError(
-            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:<index>' "
-            f"or 'mps', got {device!r}."
-        ) from exc
-    if device.type not in _DEVICE_AVAILABLE:
-        raise ValueError(
-            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:<index>' "
-            f"or 'mps', got {str(device)!r}: device type {device.type!r} cannot "
-            "train this model."
-        )
-    if not _DEVICE_AVAILABLE[device.type]():
-        raise ValueError(
-            f"device={str(device)!r} was asked for but {device.type.upper()} is not "
-            "available; use device='auto' or 'cpu'."
-        )
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ValueError(
-            f"device={str(device)!r} was asked for but only "
-            f"{torch.cuda.device_count()} CUDA device(s) are visible."
-        )
-    return str(device)
-
-
-def _standardization(X, standardize):
-    """Per-channel mean and scale; a channel without variance gets scale 1.
-
-    The statistics are computed on ``X / max|X|`` (per channel) and scaled
-    back, so that neither the sums overflow for huge values (1e300) nor the
-    squares underflow for tiny ones (1e-200). A channel whose spread is at
-    rounding level of its largest value counts as constant.
-    """
-    n_channels = X.shape[2]
-    if not standardize:
-        return np.zeros(n_channels), np.ones(n_channels)
-    if isinstance(X, _Ragged):  # statistics over real time steps only
-        X = X.real_steps()[np.newaxis]
-    peak = np.abs(X).max(axis=(0, 1)).astype(np.float64)
-    peak[peak == 0] = 1.0
-    unit = X / peak
-    mean = unit.mean(axis=(0, 1), dtype=np.float64)
-    spread = unit.std(axis=(0, 1), dtype=np.float64)
-    constant = ~(spread > 16 * np.finfo(np.float64).eps)
-    scale = np.where(constant, 1.0, spread * peak)
-    return mean * peak, scale
