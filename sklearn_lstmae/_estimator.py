@@ -748,20 +748,18 @@ class LSTMAutoencoderDetector(
         return n_epochs
 
     def _errors(self, X):
-        errors = []
+        errors, loss = [], self._fitted_loss()
         for chunk, recon in self._infer(self.net_.module_, X):
             x, lengths = _split_inputs(chunk)
-            errors.append(_sample_errors(x, recon, self._fitted_loss(), lengths))
+            errors.append(_sample_errors(x, recon, loss, lengths))
         return np.concatenate(errors) if errors else np.empty(0)
 
     def _score_timesteps(self, X, per_channel):
-        parts = []
+        parts, loss = [], self._fitted_loss()
+        errors = _value_errors if per_channel else _timestep_errors
         for chunk, recon in self._infer(self.net_.module_, X):
             x, lengths = _split_inputs(chunk)
-            if per_channel:
-                part = -_value_errors(x, recon, self._fitted_loss())
-            else:
-                part = -_timestep_errors(x, recon, self._fitted_loss())
+            part = -errors(x, recon, loss)
             parts.extend([part] if lengths is None else _unpad(part, lengths))
         return parts if isinstance(X, _Ragged) else np.concatenate(parts)
 

@@ -63,10 +63,6 @@ class _Ragged:
         """Every real time step, concatenated: (sum(lengths), n_channels)."""
         return self.values[self.mask()]
 
-    def unpad(self, padded):
-        """Split a (n_samples, max_length, ...) array into one per sequence."""
-        return _unpad(padded, self.lengths)
-
 
 def _step_mask(lengths, max_length):
     """True where the step index is below the sequence's length."""
