@@ -153,7 +153,7 @@ def _check_ragged(estimator, X, *, reset):
         )
         if i == 0:
             ndim = x.ndim
-        if x.ndim > 2 or x.ndim != ndim:
+        if x.ndim != ndim:  # check_array has refused more than 2 dimensions
             raise ValueError(
                 "Each sequence of X must be 1-D (length,) or 2-D (length, "
                 f"n_channels), all alike; sequence {i} has shape {x.shape} and "

@@ -170,13 +170,13 @@ def score_shards(detector, shards, *, client=None, method="score_samples"):
     >>> np.allclose(scores, det.score_samples(X), rtol=1e-6, atol=0)
     True
     """
-    dtype = _check_method(detector, method)
-    paths = _shard_paths(shards)
+    _check_method(detector, method)
+    paths = _shard_paths(shards)  # at least one, or it raises
     if client is None:
         client = _default_client()
     tasks = _shard_tasks(detector, paths, method)
     results = dask.compute(*tasks, scheduler=client if client is not None else "sync")
-    return np.concatenate(results) if results else np.empty(0, dtype=dtype)
+    return np.concatenate(results)
 
 
 # -- private computations (inputs already validated) ------------------------
@@ -263,16 +263,13 @@ def _shard_tasks(detector, paths, method):
 
 
 def _score_shard(detector, path, method):
-    dtype = _METHODS[method]
     if path.endswith(".npy"):
         X = np.load(path, allow_pickle=False)
     else:
         X = pd.read_parquet(path)
         if not hasattr(detector, "feature_names_in_"):
             X = X.to_numpy()
-    if X.shape[0] == 0:
-        return np.empty(0, dtype=dtype)
-    return getattr(detector, method)(X)
+    return _score_block(X, detector, method, _METHODS[method])
 
 
 def _default_client():
