@@ -44,3 +44,12 @@ def fit_with_callback(X, callback, **params):
 @pytest.fixture(scope="module")
 def sines():
     return make_sines()
+
+
+@pytest.fixture(scope="module")
+def fitted_sines(sines):
+    """The tiny detector fitted on ``sines`` (random_state=0); read it only:
+    tests that change it take a ``copy.deepcopy``."""
+    from sklearn_lstmae import LSTMAutoencoderDetector
+
+    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)

@@ -44,11 +44,6 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def fitted(sines):
-    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
-
-
-@pytest.fixture(scope="module")
 def many():
     """More rows than one scoring batch (128 or 1024), not a multiple of it."""
     return make_sines(n=2500, seed=3)
@@ -121,25 +116,25 @@ def test_grid_search_on_the_dask_backend_matches_a_local_search(client, sines):
     [(1024, 24), (700, 24), (1024, 10), (2500, 24)],
     ids=["aligned", "rows-rechunked", "time-split", "one-block"],
 )
-def test_score_dask_equals_in_memory_scores(client, fitted, many, chunks):
-    scores = score_dask(fitted, da.from_array(many, chunks=chunks))
+def test_score_dask_equals_in_memory_scores(client, fitted_sines, many, chunks):
+    scores = score_dask(fitted_sines, da.from_array(many, chunks=chunks))
     assert scores.shape == (len(many),) and scores.dtype == np.float64
-    assert all(c % fitted._scoring_chunk() == 0 for c in scores.chunks[0][:-1])
+    assert all(c % fitted_sines._scoring_chunk() == 0 for c in scores.chunks[0][:-1])
     detector_keys = [
         k for k in dict(scores.__dask_graph__()) if str(k).startswith("lstmae-det")
     ]
     assert len(detector_keys) == 1  # the detector is one task, sent once
     np.testing.assert_array_equal(
-        client.compute(scores).result(), fitted.score_samples(many)
+        client.compute(scores).result(), fitted_sines.score_samples(many)
     )
 
 
-def test_score_dask_with_unknown_row_chunks(client, fitted, many):
+def test_score_dask_with_unknown_row_chunks(client, fitted_sines, many):
     dX = da.from_array(many, chunks=(1024, 24))
     kept = dX[dX[:, 0] > -10]  # keeps every row, but Dask no longer knows how many
     assert np.isnan(kept.shape[0])
-    scores = client.compute(score_dask(fitted, kept)).result()
-    np.testing.assert_array_equal(scores, fitted.score_samples(many))
+    scores = client.compute(score_dask(fitted_sines, kept)).result()
+    np.testing.assert_array_equal(scores, fitted_sines.score_samples(many))
 
 
 def test_score_dask_multivariate_and_other_methods(client):
@@ -152,18 +147,18 @@ def test_score_dask_multivariate_and_other_methods(client):
         np.testing.assert_array_equal(out, getattr(det, method)(X))
 
 
-def test_score_dask_validates_its_input(fitted, many):
+def test_score_dask_validates_its_input(fitted_sines, many):
     dX = da.from_array(many, chunks=(1024, 24))
     with pytest.raises(NotFittedError):
         score_dask(LSTMAutoencoderDetector(), dX)
     with pytest.raises(TypeError, match="dask.array.Array"):
-        score_dask(fitted, many)
+        score_dask(fitted_sines, many)
     with pytest.raises(ValueError, match="10 time steps per sequence"):
-        score_dask(fitted, dX[:, :10])
+        score_dask(fitted_sines, dX[:, :10])
     with pytest.raises(ValueError, match="got 4-D"):
-        score_dask(fitted, dX[:, :, None, None])
+        score_dask(fitted_sines, dX[:, :, None, None])
     with pytest.raises(ValueError, match="method must be one of"):
-        score_dask(fitted, dX, method="transform")
+        score_dask(fitted_sines, dX, method="transform")
 
 
 def _write_shards(directory, X, sizes):
@@ -181,24 +176,28 @@ def _write_shards(directory, X, sizes):
     return sorted(directory.iterdir())
 
 
-def test_score_shards_equals_in_memory_scores(client, fitted, many, tmp_path):
+def test_score_shards_equals_in_memory_scores(client, fitted_sines, many, tmp_path):
     paths = _write_shards(tmp_path, many, [1024, 1024, 452])
-    expected = fitted.score_samples(many)
-    np.testing.assert_array_equal(score_shards(fitted, tmp_path), expected)
-    np.testing.assert_array_equal(score_shards(fitted, paths, client=client), expected)
+    expected = fitted_sines.score_samples(many)
+    np.testing.assert_array_equal(score_shards(fitted_sines, tmp_path), expected)
+    np.testing.assert_array_equal(
+        score_shards(fitted_sines, paths, client=client), expected
+    )
     # A list keeps its own order.
-    reordered = score_shards(fitted, paths[::-1], client=client)
+    reordered = score_shards(fitted_sines, paths[::-1], client=client)
     np.testing.assert_array_equal(reordered[:452], expected[-452:])
 
 
 def test_score_shards_of_other_sizes_agree_to_float_rounding(
-    client, fitted, many, tmp_path
+    client, fitted_sines, many, tmp_path
 ):
     _write_shards(tmp_path, many, [300, 5, 1195, 1000])
-    scores = score_shards(fitted, tmp_path, client=client)
+    scores = score_shards(fitted_sines, tmp_path, client=client)
     # Rows scored in batches of other sizes than in memory: float32 kernels
     # may round differently (never by more than a relative 1e-6 here).
-    np.testing.assert_allclose(scores, fitted.score_samples(many), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(
+        scores, fitted_sines.score_samples(many), rtol=1e-6, atol=0
+    )
 
 
 def test_score_shards_with_feature_names(client, tmp_path):
@@ -211,13 +210,13 @@ def test_score_shards_with_feature_names(client, tmp_path):
     )
 
 
-def test_score_shards_validates_its_input(fitted, tmp_path):
+def test_score_shards_validates_its_input(fitted_sines, tmp_path):
     with pytest.raises(ValueError, match="No .npy or .parquet files"):
-        score_shards(fitted, tmp_path)
+        score_shards(fitted_sines, tmp_path)
     with pytest.raises(ValueError, match="must be .npy or .parquet"):
-        score_shards(fitted, [tmp_path / "a.csv"])
+        score_shards(fitted_sines, [tmp_path / "a.csv"])
     with pytest.raises(ValueError, match="No shards"):
-        score_shards(fitted, [])
+        score_shards(fitted_sines, [])
     np.save(tmp_path / "a.npy", make_sines(n=4))
     with pytest.raises(NotFittedError):
         score_shards(LSTMAutoencoderDetector(), tmp_path)

@@ -1,5 +1,6 @@
 """The outlier contract, sklearn integration, persistence and bad input."""
 
+import copy
 import io
 import pickle
 
@@ -24,11 +25,6 @@ from .conftest import FAST, fit_with_callback, make_sines
 
 
 @pytest.fixture(scope="module")
-def fitted(sines):
-    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
-
-
-@pytest.fixture(scope="module")
 def outliers():
     """Sequences nothing like the training sines: noise and square waves."""
     rng = np.random.default_rng(1)
@@ -37,18 +33,20 @@ def outliers():
     return np.vstack([noise, square * 2])
 
 
-def test_outlier_contract(fitted, sines):
-    scores = fitted.score_samples(sines)
+def test_outlier_contract(fitted_sines, sines):
+    scores = fitted_sines.score_samples(sines)
     assert scores.dtype == np.float64 and scores.shape == (len(sines),)
     assert np.all(scores <= 0)  # negated errors
-    np.testing.assert_allclose(fitted.decision_function(sines), scores - fitted.offset_)
-    pred = fitted.predict(sines)
+    np.testing.assert_allclose(
+        fitted_sines.decision_function(sines), scores - fitted_sines.offset_
+    )
+    pred = fitted_sines.predict(sines)
     assert set(np.unique(pred)) <= {-1, 1}
-    np.testing.assert_array_equal(pred == -1, fitted.decision_function(sines) < 0)
-    assert fitted.threshold_ == -fitted.offset_
+    np.testing.assert_array_equal(pred == -1, fitted_sines.decision_function(sines) < 0)
+    assert fitted_sines.threshold_ == -fitted_sines.offset_
     # device="auto": CUDA where there is one
-    assert fitted.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert fitted.n_timesteps_ == 24 and fitted.n_channels_ == 1
+    assert fitted_sines.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert fitted_sines.n_timesteps_ == 24 and fitted_sines.n_channels_ == 1
 
 
 def test_outliers_score_lower_than_normals(sines, outliers):
@@ -181,30 +179,30 @@ def test_same_random_state_same_scores(sines):
     assert not np.array_equal(a.score_samples(sines), c.score_samples(sines))
 
 
-def test_clone_refits_identically(fitted, sines):
-    twin = clone(fitted)
+def test_clone_refits_identically(fitted_sines, sines):
+    twin = clone(fitted_sines)
     assert not hasattr(twin, "net_")
     twin.fit(sines)
     np.testing.assert_array_equal(
-        twin.score_samples(sines), fitted.score_samples(sines)
+        twin.score_samples(sines), fitted_sines.score_samples(sines)
     )
 
 
 @pytest.mark.parametrize("via", ["pickle", "joblib"])
-def test_persistence_round_trip(fitted, sines, via):
+def test_persistence_round_trip(fitted_sines, sines, via):
     buf = io.BytesIO()
     if via == "pickle":
-        pickle.dump(fitted, buf)
+        pickle.dump(fitted_sines, buf)
         buf.seek(0)
         loaded = pickle.load(buf)
     else:
-        joblib.dump(fitted, buf)
+        joblib.dump(fitted_sines, buf)
         buf.seek(0)
         loaded = joblib.load(buf)
     np.testing.assert_array_equal(
-        loaded.score_samples(sines), fitted.score_samples(sines)
+        loaded.score_samples(sines), fitted_sines.score_samples(sines)
     )
-    np.testing.assert_array_equal(loaded.predict(sines), fitted.predict(sines))
+    np.testing.assert_array_equal(loaded.predict(sines), fitted_sines.predict(sines))
 
 
 def test_pipeline_with_a_preprocessing_step(sines):
@@ -249,14 +247,14 @@ def test_unfitted_model_raises(sines):
     ],
 )
 @pytest.mark.parametrize("at", ["fit", "score"])
-def test_nan_and_inf_are_rejected(fitted, sines, bad, match, at):
+def test_nan_and_inf_are_rejected(fitted_sines, sines, bad, match, at):
     X = sines.copy()
     X[3, 5] = bad
     with pytest.raises(ValueError, match=match):
         if at == "fit":
             LSTMAutoencoderDetector(**FAST).fit(X)
         else:
-            fitted.score_samples(X)
+            fitted_sines.score_samples(X)
 
 
 @pytest.mark.parametrize(
@@ -275,16 +273,16 @@ def test_bad_shapes_and_types_at_fit(X, match):
         LSTMAutoencoderDetector(**FAST).fit(X)
 
 
-def test_sparse_input_is_rejected(fitted, sines):
+def test_sparse_input_is_rejected(fitted_sines, sines):
     with pytest.raises(TypeError, match="Sparse input is not supported"):
         LSTMAutoencoderDetector(**FAST).fit(sp.csr_matrix(sines))
     with pytest.raises(TypeError, match="Sparse input is not supported"):
-        fitted.predict(sp.csr_matrix(sines))
+        fitted_sines.predict(sp.csr_matrix(sines))
 
 
-def test_other_number_of_time_steps_at_predict(fitted, sines):
+def test_other_number_of_time_steps_at_predict(fitted_sines, sines):
     with pytest.raises(ValueError, match="fitted on sequences of 24 time steps"):
-        fitted.predict(sines[:, :20])
+        fitted_sines.predict(sines[:, :20])
 
 
 def test_parameters_are_validated_at_fit(sines):
@@ -319,8 +317,9 @@ def test_cuda_training_matches_contract(sines):
     assert det.score_samples(sines).dtype == np.float64
 
 
-def _forward_dtypes(det, X):
-    """Fit ``det`` on ``X``; the dtypes of the module's layer outputs in training."""
+def _forward_dtypes(X, **params):
+    """Fit a detector with ``params`` on ``X``; also return the dtypes of the
+    module's layer outputs in training."""
     seen = set()
 
     class Hooks(Callback):
@@ -329,30 +328,20 @@ def _forward_dtypes(det, X):
                 if isinstance(sub, torch.nn.Linear):
                     sub.register_forward_hook(lambda m, i, o: seen.add(o.dtype))
 
-    return fit_with_callback(X, Hooks(), **det.get_params()), seen
+    return fit_with_callback(X, Hooks(), **params), seen
 
 
 def test_bfloat16_precision_trains_under_autocast(sines):
-    det, dtypes = _forward_dtypes(
-        LSTMAutoencoderDetector(**FAST, precision="bfloat16", random_state=0), sines
-    )
+    det, dtypes = _forward_dtypes(sines, **FAST, precision="bfloat16", random_state=0)
     assert torch.bfloat16 in dtypes  # the layers ran in bfloat16
     assert all(p.dtype == torch.float32 for p in det.net_.module_.parameters())
     scores = det.score_samples(sines)
     assert scores.dtype == np.float64 and np.isfinite(scores).all()
     assert set(det.predict(sines)) <= {-1, 1}
-    ref = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    ref, dtypes32 = _forward_dtypes(sines, **FAST, random_state=0)
     # same training otherwise: the errors agree to bfloat16's precision
     np.testing.assert_allclose(scores, ref.score_samples(sines), rtol=0.1)
-    _, dtypes32 = _forward_dtypes(ref, sines)
     assert dtypes32 == {torch.float32}
-
-
-def test_set_params_precision_without_refit_keeps_the_fitted_precision(sines):
-    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
-    before = det.score_samples(sines)
-    det.set_params(precision="bfloat16")
-    np.testing.assert_array_equal(det.score_samples(sines), before)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -364,23 +353,25 @@ def test_cuda_bfloat16_training(sines):
     assert np.isfinite(det.score_samples(sines)).all()
 
 
-def test_reconstruct_keeps_shape_and_units(fitted, sines):
-    X_hat = fitted.reconstruct(sines)
+def test_reconstruct_keeps_shape_and_units(fitted_sines, sines):
+    X_hat = fitted_sines.reconstruct(sines)
     assert X_hat.shape == sines.shape and X_hat.dtype == np.float64
     # the error of score_samples is the mean (x - x_hat)^2 in standardised
     # units (the default loss="mse")
-    assert fitted.loss == "mse"
-    err = np.square((X_hat - sines) / fitted.scale_[0]).mean(axis=1)
-    np.testing.assert_allclose(-fitted.score_samples(sines), err, rtol=1e-4)
+    assert fitted_sines.loss == "mse"
+    err = np.square((X_hat - sines) / fitted_sines.scale_[0]).mean(axis=1)
+    np.testing.assert_allclose(-fitted_sines.score_samples(sines), err, rtol=1e-4)
     X3 = make_sines(n=16, n_channels=1)
-    assert fitted.reconstruct(X3).shape == (16, 24, 1)
+    assert fitted_sines.reconstruct(X3).shape == (16, 24, 1)
 
 
-def test_set_params_without_refit_keeps_the_fitted_error(fitted, sines):
-    """Scores use the loss the net was trained with until the next fit."""
-    det = clone(fitted).fit(sines)
+@pytest.mark.parametrize("change", [{"loss": "l1"}, {"precision": "bfloat16"}])
+def test_set_params_without_refit_keeps_the_fitted_error(fitted_sines, sines, change):
+    """Scores use the loss and precision the net was trained with until the
+    next fit."""
+    det = copy.deepcopy(fitted_sines)
     before = det.score_samples(sines)
-    det.set_params(loss="l1")
+    det.set_params(**change)
     np.testing.assert_array_equal(det.score_samples(sines), before)
     np.testing.assert_array_equal(
         det.score_timesteps(sines).mean(axis=1), det.score_samples(sines)

@@ -85,11 +85,10 @@ def test_noise_reaches_training_passes_only(ragged):
     assert inputs.same[False] and all(inputs.same[False])  # clean
 
 
-def test_noise_is_seeded_and_scoring_is_clean():
-    X = make_sines()
+def test_noise_is_seeded_and_scoring_is_clean(sines, fitted_sines):
+    X, plain = sines, fitted_sines  # plain: the same detector without noise
     a = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
     b = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
-    plain = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
     np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
     np.testing.assert_array_equal(a.score_samples(X), a.score_samples(X))
     assert not np.array_equal(a.score_samples(X), plain.score_samples(X))
