@@ -34,6 +34,15 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def timed(fn, device):
+    """``(seconds, fn())``, the clock read after ``device``'s queued work."""
+    sync(device)
+    start = time.perf_counter()
+    result = fn()
+    sync(device)
+    return time.perf_counter() - start, result
+
+
 @dataclass
 class Recipe:
     """One training step's settings, read from a fitted skorch net."""
@@ -329,11 +338,7 @@ def peak_flops(size, device="cpu", repeats=3):
     torch.mm(a, b)
     best = math.inf
     for _ in range(repeats):
-        sync(device)
-        start = time.perf_counter()
-        torch.mm(a, b)
-        sync(device)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, timed(lambda: torch.mm(a, b), device)[0])
     measured = 2 * size**3 / best
     if torch.device(device).type != "cpu":
         return None, measured, f"{device}: theoretical peak not computed"

@@ -23,6 +23,7 @@ import joblib
 import numpy as np
 import psutil
 import torch
+from _speed_loops import timed
 
 
 def _maxrss_bytes():
@@ -56,26 +57,22 @@ def main(model_path, n, threads):
     process = psutil.Process()
     before, maxrss_before = process.memory_info().rss, _maxrss_bytes()
     if cuda:
-        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     poller = _Poller(process)
     poller.start()
-    start = time.perf_counter()
-    scores = det.score_samples(X)
-    if cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    seconds, scores = timed(lambda: det.score_samples(X), det.device_)
     poller.done.set()
     poller.join()
     maxrss_after = _maxrss_bytes()
     peak = maxrss_after if maxrss_after > maxrss_before else max(poller.peak, before)
+    if scores.shape != (n,) or not np.isfinite(scores).all():
+        sys.exit(f"score_samples gave {scores.shape} scores, not all finite")
     result = {
         "n": n,
         "seconds": seconds,
         "input_bytes": X.nbytes,
         "baseline_rss": before,
         "peak_rss": peak,
-        "scores_finite": bool(np.isfinite(scores).all() and scores.shape == (n,)),
         "gpu_peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
     }
     print(json.dumps(result))

@@ -222,10 +222,13 @@ def main(n_search_beats, max_epochs, n_score_beats, random_state, write):
     base = score_rows[0][1]
     lines += [
         "",
-        f"Scoring: {n_score_beats} beats of 140 steps, default architecture "
-        f"(hidden_size 64, latent_size 32, bidirectional), chunks/shards of "
-        f"{CHUNK_ROWS} rows; each worker uses one torch thread; the first "
-        "row is the reference for the scores. The workers read the shards "
+        f"Scoring: {n_score_beats} beats of {X_big.shape[1]} steps, default "
+        f"architecture (hidden_size {detector.hidden_size}, latent_size "
+        f"{detector.latent_size}, "
+        f"{'bidirectional' if detector.bidirectional else 'one direction'}), "
+        f"chunks/shards of {CHUNK_ROWS} rows; each worker uses one torch "
+        "thread; the first row is the reference for the scores. The workers "
+        "read the shards "
         "from disk; the Dask array is built lazily from the same shards.",
         "",
         "| how | wall time (s) | beats/s | vs in memory | max abs diff to in memory |",

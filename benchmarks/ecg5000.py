@@ -75,6 +75,7 @@ class _Detector(NamedTuple):
     make: Callable  # (seed, lstm) -> an unfitted detector with its defaults
     seeded: bool  # randomised: one run per seed
     pyod_api: bool  # decision_function higher = more abnormal, predict gives 0/1
+    prepare: Callable | None = None  # untimed one-off set-up in the worker
 
 
 def _lstm(seed, lstm):
@@ -91,6 +92,18 @@ def _pyod_autoencoder(seed, _):
     from pyod.models.auto_encoder import AutoEncoder
 
     return AutoEncoder(random_state=seed, verbose=0)  # verbose=0: no progress bar
+
+
+def _compile_pyod_numba():
+    """Compile, untimed, the numba function PyOD's AutoEncoder scores with.
+
+    It is compiled on first use in each process (no on-disk cache), which
+    would otherwise add tens of seconds to the first fit.
+    """
+    from pyod.utils.stat_models import pairwise_distances_no_broadcast
+
+    for dtype in (np.float32, np.float64):
+        pairwise_distances_no_broadcast(np.zeros((2, 2), dtype), np.ones((2, 2), dtype))
 
 
 def _pyod_knn(seed, _):
@@ -110,7 +123,9 @@ DETECTORS = {
     "LocalOutlierFactor (novelty)": _Detector(
         lambda seed, _: LocalOutlierFactor(novelty=True), False, False
     ),
-    "PyOD AutoEncoder": _Detector(_pyod_autoencoder, True, True),
+    "PyOD AutoEncoder": _Detector(
+        _pyod_autoencoder, True, True, prepare=_compile_pyod_numba
+    ),
     "PyOD KNN": _Detector(_pyod_knn, False, True),
 }
 
@@ -122,8 +137,8 @@ def _run_one(name, seed, X_train, X_test, lstm, trace_python):
     """Fit one detector, score the test beats; return scores, labels, costs."""
     spec = DETECTORS[name]
     detector = spec.make(seed, lstm)
-    if name == "PyOD AutoEncoder":
-        _compile_pyod_numba()
+    if spec.prepare is not None:
+        spec.prepare()
     gc.collect()
     with _PeakMemory(trace_python) as memory:
         start = time.perf_counter()
@@ -138,7 +153,8 @@ def _run_one(name, seed, X_train, X_test, lstm, trace_python):
             anomaly_score = -detector.score_samples(X_test)
             score_seconds = time.perf_counter() - start
             pred = detector.predict(X_test)
-    epochs = len(detector.net_.history) if name == LSTM else None
+    net = getattr(detector, "net_", None)  # the LSTM detector's skorch net
+    epochs = None if net is None else len(net.history)
     return {
         "anomaly_score": np.asarray(anomaly_score, dtype=np.float64),
         "pred": np.asarray(pred),
@@ -148,18 +164,6 @@ def _run_one(name, seed, X_train, X_test, lstm, trace_python):
         "python_mib": memory.python_mib,
         "epochs": epochs,
     }
-
-
-def _compile_pyod_numba():
-    """Compile, untimed, the numba function PyOD's AutoEncoder scores with.
-
-    It is compiled on first use in each process (no on-disk cache), which
-    would otherwise add tens of seconds to the first fit.
-    """
-    from pyod.utils.stat_models import pairwise_distances_no_broadcast
-
-    for dtype in (np.float32, np.float64):
-        pairwise_distances_no_broadcast(np.zeros((2, 2), dtype), np.ones((2, 2), dtype))
 
 
 class _PeakMemory:

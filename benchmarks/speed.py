@@ -70,6 +70,7 @@ from _speed_loops import (
     reconstruction_errors,
     standardized,
     sync,
+    timed,
     training_recipe,
     tutorial_epoch,
     tutorial_model,
@@ -168,14 +169,6 @@ def _beats_per_epoch(net):
     return n_train, n_held
 
 
-def _timed(fn, device):
-    sync(device)
-    start = time.perf_counter()
-    result = fn()
-    sync(device)
-    return time.perf_counter() - start, result
-
-
 def training_throughput(X, args):
     """Median beats/s of the detector's fit and of the plain loop."""
     device = args.device
@@ -208,7 +201,7 @@ def training_throughput(X, args):
             else:
                 job = partial(plain, recipe, n_train, n_held, run, args.epochs)
             cpu_start = time.process_time()
-            wall, result = _timed(job, device)
+            wall, result = timed(job, device)
             cpu[who].append(time.process_time() - cpu_start)
             seconds[who].append(wall)
             if who == "det":
@@ -273,12 +266,12 @@ def precision_variants(X, train, args):
     if args.compile:
         jobs["plain loop, torch.compile, float32"] = partial(plain, "float32", True)
         _log("variants: compiling (warm-up)")
-        _timed(partial(jobs["plain loop, torch.compile, float32"], 0), device)
+        timed(partial(jobs["plain loop, torch.compile, float32"], 0), device)
     seconds = {name: [] for name in jobs}
     for run in range(args.variant_runs):
         names = list(jobs) if run % 2 == 0 else list(jobs)[::-1]
         for name in names:
-            seconds[name].append(_timed(partial(jobs[name], run), device)[0])
+            seconds[name].append(timed(partial(jobs[name], run), device)[0])
         _log(f"  variants run {run + 1}/{args.variant_runs} done")
     work = n_train * epochs
     return {name: (work / statistics.median(s), s) for name, s in seconds.items()}
@@ -322,11 +315,11 @@ def tutorial_throughput(split, args, batch_size):
     train = _as_beats(split.X_train, device)
     valid = _as_beats(split.X_val, device)
     tutorial_epoch(model, optimizer, criterion, train[:2], valid[:2])  # warm-up
-    train_s, _ = _timed(
+    train_s, _ = timed(
         lambda: tutorial_epoch(model, optimizer, criterion, train[:n_train], valid[:0]),
         device,
     )
-    valid_s, _ = _timed(
+    valid_s, _ = timed(
         lambda: tutorial_epoch(model, optimizer, criterion, train[:0], valid[:n_valid]),
         device,
     )
@@ -335,7 +328,7 @@ def tutorial_throughput(split, args, batch_size):
     tutorial_epoch(
         model, optimizer, criterion, batched[:batch_size], valid[:0], batch_size
     )
-    batched_s, _ = _timed(
+    batched_s, _ = timed(
         lambda: tutorial_epoch(
             model, optimizer, criterion, batched, valid[:0], batch_size
         ),
@@ -453,7 +446,7 @@ def tutorial_time_to_auroc(split, args, epoch_seconds):
     is_anomaly = split.y_test == -1
     elapsed, records = 0.0, []
     for epoch in range(1, args.tutorial_max_epochs + 1):
-        seconds, _ = _timed(
+        seconds, _ = timed(
             lambda: tutorial_epoch(model, optimizer, criterion, train, valid), device
         )
         elapsed += seconds
@@ -504,7 +497,7 @@ def chunk_sweep(module, n_timesteps, args):
         for _ in range(reps):
             for chunk in rates:
                 job = partial(_forward_chunks, module, x, chunk)
-                rates[chunk].append(n / _timed(job, args.device)[0])
+                rates[chunk].append(n / timed(job, args.device)[0])
     return {c: statistics.median(r) for c, r in rates.items()}
 
 
@@ -530,7 +523,7 @@ def scoring(split, args, workdir):
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     _log("module-only inference by chunk size")
     sweep = chunk_sweep(det.net_.module_, split.X_train.shape[1], args)
-    return {"rows": rows, "chunk": max(chunks), "n_chunks": len(chunks), "sweep": sweep}
+    return {"rows": rows, "chunk": max(chunks), "sweep": sweep}
 
 
 # -- report ---------------------------------------------------------------------------
@@ -719,6 +712,14 @@ def _render(
             f"{r['seconds']:.2f} | {r['n'] / r['seconds']:.0f} | "
             f"{1e6 * r['seconds'] / r['n']:.0f} |"
         )
+    gpu_peaks = [(r["n"], r["gpu_peak_bytes"]) for r in scored["rows"]]
+    if any(peak is not None for _, peak in gpu_peaks):
+        out += [
+            "",
+            "GPU memory peak during the call (`torch.cuda.max_memory_allocated`): "
+            + ", ".join(f"{n:,} beats {peak / 1e6:.0f} MB" for n, peak in gpu_peaks)
+            + ".",
+        ]
     sweep = scored["sweep"]
     out += [
         "",
