@@ -41,11 +41,53 @@ def test_threshold_ceiling_on_a_known_ranking(ecg5000_benchmark):
     score = np.array([0, 1, 2, 3, 2.5, 4, 5, 6], dtype=float)
     anomalous = np.array([False] * 4 + [True] * 4)
     ceiling = ecg5000_benchmark._threshold_ceiling(anomalous, score)
-    assert ceiling == {"best_bal_acc": 0.875, "best_both_ok": 3}
+    assert ceiling == {
+        "best_bal_acc": 0.875,
+        "best_both_ok": 3,
+        "best_bal_acc_both_ok": 0.875,
+    }
 
 
 def test_threshold_ceiling_of_a_perfect_ranking(ecg5000_benchmark):
     score = np.array([0.1, 0.2, 0.3, 0.9, 1.0])
     anomalous = np.array([False, False, False, True, True])
     ceiling = ecg5000_benchmark._threshold_ceiling(anomalous, score)
-    assert ceiling == {"best_bal_acc": 1.0, "best_both_ok": 2}
+    assert ceiling == {
+        "best_bal_acc": 1.0,
+        "best_both_ok": 2,
+        "best_bal_acc_both_ok": 1.0,
+    }
+
+
+def _ceiling_by_brute_force(anomalous, score):
+    """Every threshold ``t`` (anomalous when ``score >= t``), tried one by one."""
+    best = {"best_bal_acc": 0.0, "best_both_ok": 0, "best_bal_acc_both_ok": 0.0}
+    n_normal, n_anomalous = (~anomalous).sum(), anomalous.sum()
+    outcomes = []
+    for t in [*np.unique(score), np.inf]:
+        normal_ok = int((score[~anomalous] < t).sum())
+        anomalous_ok = int((score[anomalous] >= t).sum())
+        bal_acc = (normal_ok / n_normal + anomalous_ok / n_anomalous) / 2
+        outcomes.append((min(normal_ok, anomalous_ok), bal_acc))
+    best["best_bal_acc"] = max(b for _, b in outcomes)
+    best["best_both_ok"] = max(k for k, _ in outcomes)
+    best["best_bal_acc_both_ok"] = max(
+        b for k, b in outcomes if k == best["best_both_ok"]
+    )
+    return best
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_threshold_ceiling_matches_brute_force(ecg5000_benchmark, seed):
+    # Rankings with ties, classes of equal size (as in the tutorial protocol),
+    # where the most balanced threshold and the best one often differ.
+    rng = np.random.default_rng(seed)
+    anomalous = np.repeat([False, True], 15)
+    score = rng.integers(0, 12, 30) + 4 * anomalous
+    ceiling = ecg5000_benchmark._threshold_ceiling(anomalous, score.astype(float))
+    expected = _ceiling_by_brute_force(anomalous, score)
+    assert ceiling["best_both_ok"] == expected["best_both_ok"]
+    assert ceiling["best_bal_acc"] == pytest.approx(expected["best_bal_acc"])
+    assert ceiling["best_bal_acc_both_ok"] == pytest.approx(
+        expected["best_bal_acc_both_ok"]
+    )
