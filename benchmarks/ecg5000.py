@@ -408,6 +408,26 @@ def _ceiling_table(results, y_by_protocol):
     return _table(header, rows)
 
 
+def _ceiling_per_seed(results, y_by_protocol):
+    """The LSTM detector's row of the ceiling table, one value per seed."""
+    lines = []
+    for protocol, runs_by_name in results.items():
+        runs = runs_by_name.get(LSTM, [])
+        if len(runs) < 2:
+            continue
+        y = y_by_protocol[protocol]
+        keys = [("bal_acc", "bal. acc. of predict"), ("best_bal_acc", "best")]
+        if (y == 1).sum() == (y == -1).sum():
+            keys.append(("best_bal_acc_both_ok", "best keeping that many"))
+        values = "; ".join(
+            f"{label} {', '.join(f'{v:.4f}' for v in _values(runs, key))}"
+            for key, label in keys
+        )
+        seeds = ", ".join(str(run["seed"]) for run in runs)
+        lines.append(f"{LSTM}, {protocol}, per seed ({seeds}): {values}.\n")
+    return lines
+
+
 # -- targets of the LSTM detector ---------------------------------------------
 
 
@@ -530,6 +550,7 @@ def _report(results, protocols, args, wall_seconds, loads, figure_paths, skipped
         "(chosen from training data) costs.\n"
     )
     parts.append(_ceiling_table(results, y_by_protocol) + "\n")
+    parts += _ceiling_per_seed(results, y_by_protocol)
     notes = [
         "AUROC and AUPRC rank the test beats by each detector's anomaly score "
         "(`-score_samples` for scikit-learn's API, `decision_function` for "

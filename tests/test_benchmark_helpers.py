@@ -91,3 +91,32 @@ def test_threshold_ceiling_matches_brute_force(ecg5000_benchmark, seed):
     assert ceiling["best_bal_acc_both_ok"] == pytest.approx(
         expected["best_bal_acc_both_ok"]
     )
+
+
+def test_ceiling_per_seed_lists_every_seed(ecg5000_benchmark):
+    bench = ecg5000_benchmark
+    metrics = [
+        {"bal_acc": 0.98, "best_bal_acc": 0.99, "best_bal_acc_both_ok": 0.97},
+        {"bal_acc": 0.96, "best_bal_acc": 0.985, "best_bal_acc_both_ok": 0.975},
+    ]
+    runs = [{"seed": s, "metrics": m} for s, m in zip([3, 7], metrics, strict=True)]
+    equal = np.repeat([1, -1], 5)
+    unequal = np.array([1] * 6 + [-1] * 4)
+    lines = bench._ceiling_per_seed(
+        {"tutorial": {bench.LSTM: runs}, "archive": {bench.LSTM: runs[:1]}},
+        {"tutorial": equal, "archive": unequal},
+    )
+    # One seed gives no per-seed line; the balanced-sides value needs
+    # classes of equal size.
+    assert lines == [
+        f"{bench.LSTM}, tutorial, per seed (3, 7): bal. acc. of predict "
+        "0.9800, 0.9600; best 0.9900, 0.9850; best keeping that many "
+        "0.9700, 0.9750.\n"
+    ]
+    lines = bench._ceiling_per_seed(
+        {"archive": {bench.LSTM: runs}}, {"archive": unequal}
+    )
+    assert lines == [
+        f"{bench.LSTM}, archive, per seed (3, 7): bal. acc. of predict "
+        "0.9800, 0.9600; best 0.9900, 0.9850.\n"
+    ]
