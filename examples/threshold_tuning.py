@@ -1,8 +1,9 @@
 """Choose the operating point of an LSTM autoencoder for a wanted false-alarm rate.
 
 The default rule (``contamination="auto"``) sets the threshold from the
-held-out normal training beats: their median reconstruction error plus 4
-scaled median absolute deviations. When the cost of a false alarm is known,
+held-out normal training beats: a robust z-score of 3 on the logarithm of
+their reconstruction errors, ``exp(median + 3 * 1.4826 * MAD)`` of the log
+errors (MAD: median absolute deviation). When the cost of a false alarm is known,
 the threshold can be chosen instead from labelled normal validation beats: the
 ``1 - rate`` quantile of their errors lets about ``rate`` of the normal beats
 through as alarms. This script compares both on the tutorial protocol of
