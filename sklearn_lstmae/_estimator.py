@@ -30,11 +30,16 @@ from ._preprocessing import _standardization
 from ._ragged import _Ragged, _split_inputs, _unpad
 from ._scoring import (
     _auto_threshold,
+    _code_calibration,
+    _code_resolution,
     _contamination_offset,
     _empirical_cdf,
+    _leave_one_out_distances,
+    _nearest_code_distances,
     _sample_errors,
     _timestep_errors,
     _value_errors,
+    _with_code_distance,
 )
 from ._training import _LOSSES, _make_net
 from ._validation import _check_sequences, _check_y
@@ -136,6 +141,25 @@ class LSTMAutoencoderDetector(
         held-out normal sequences (see Notes). With a float in (0, 0.5], that
         share of the training sequences scores below the threshold, as in
         :class:`~sklearn.ensemble.IsolationForest`.
+    code_distance : bool, default=False
+        Whether a sequence's error also counts how far its code (the
+        encoder's output, see :meth:`transform`) lies from the codes of the
+        training sequences. An autoencoder can rebuild some shapes it never
+        saw; their codes still lie away from those of the training data. The
+        error is then ``e * (d / d_med) ** w``: ``e`` the reconstruction
+        error, ``d`` the Euclidean distance to the nearest code of a
+        training sequence, ``d_med`` the median of ``d`` over the held-out
+        sequences and ``w`` the ratio of the robust spreads (1.4826 times the
+        median absolute deviation) of ``log e`` and ``log d`` over them. On
+        the log scale this adds the two robust z-scores, in the units of
+        ``log e``. It costs the memory of the training codes
+        (``n_training_sequences x latent_size`` float32 numbers) and a
+        nearest-neighbour search over them for every scored sequence. The
+        threshold, :meth:`anomaly_probability` and the fitted errors use
+        the combined error; :meth:`score_timesteps` and :meth:`reconstruct`
+        are unchanged. Without held-out rows, ``d_med`` and ``w`` come from
+        each training code's distance to its nearest other training code
+        (with a single training sequence, ``w = 0``: the code term drops out).
     device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
         Torch device. ``"auto"`` picks CUDA when available, else the CPU; it is
         resolved in :meth:`fit` (see ``device_``). ``"cuda:<index>"`` picks one
@@ -162,15 +186,26 @@ class LSTMAutoencoderDetector(
     offset_ : float
         ``decision_function = score_samples - offset_``.
     threshold_ : float
-        Reconstruction error above which a sequence is an outlier
-        (``-offset_``).
+        Error above which a sequence is an outlier (``-offset_``): the
+        reconstruction error, combined with the code distance when
+        ``code_distance=True``.
     mean_, scale_ : ndarray of shape (n_channels,)
         Standardisation statistics (zeros and ones if ``standardize=False``).
     held_out_errors_ : ndarray
-        Errors of the held-out training sequences (empty without a split).
+        Errors of the held-out training sequences (empty without a split);
+        like every error, combined with the code distance when
+        ``code_distance=True``.
     calibration_errors_ : ndarray
         Sorted errors of normal sequences behind :meth:`anomaly_probability`:
         ``held_out_errors_``, or the training errors without held-out rows.
+    train_codes_ : ndarray of shape (n_training_sequences, latent_size) or None
+        Codes of the sequences the weights were fitted on (float32), the
+        reference of the code distance; ``None`` unless ``code_distance=True``.
+    code_calibration_ : ndarray of shape (3,) or None
+        The smallest distance that counts (1e-5 times the root-mean-square
+        norm of the training codes, well above float32 rounding; smaller ones
+        count as it), ``log(d_med)`` and ``w`` (see
+        ``code_distance``); ``None`` unless ``code_distance=True``.
     device_ : str
         The device the model is on: the one used for training, or the CPU
         after unpickling a model trained on CUDA where CUDA is unavailable.
@@ -280,6 +315,7 @@ class LSTMAutoencoderDetector(
             StrOptions({"auto"}),
             Interval(Real, 0, 0.5, closed="right"),
         ],
+        "code_distance": ["boolean"],
         "device": [str, torch.device],
         "precision": [StrOptions(set(PRECISIONS))],
         "noise_std": [Interval(Real, 0, None, closed="left")],
@@ -305,6 +341,7 @@ class LSTMAutoencoderDetector(
         patience=10,
         standardize=True,
         contamination="auto",
+        code_distance=False,
         device="auto",
         precision="float32",
         random_state=None,
@@ -325,6 +362,7 @@ class LSTMAutoencoderDetector(
         self.patience = patience
         self.standardize = standardize
         self.contamination = contamination
+        self.code_distance = code_distance
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -358,10 +396,49 @@ class LSTMAutoencoderDetector(
             during an epoch): the detector is then fitted with the weights
             learned so far (see Notes of the class).
         """
+        self._fit(X, y, errors_of_X=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_state_on_error
+    def fit_predict(self, X, y=None):
+        """Fit on ``X``, then label each of its sequences +1 or -1.
+
+        The same labels as ``fit(X, y).predict(X)``, except with
+        ``code_distance=True``: there each training sequence's code is in
+        the reference set, so ``predict`` would measure its distance to
+        itself (zero); here it is its distance to the nearest other training
+        code, as for a sequence the detector has not seen.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+                (n_samples, n_timesteps, n_channels), or list of arrays
+            Training sequences, as in :meth:`fit`.
+        y : array-like of shape (n_samples,), default=None
+            Optional labels, as in :meth:`fit`; every row of ``X`` is labelled.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 for outliers, +1 for inliers.
+        """
+        errors = self._fit(X, y, errors_of_X=True)
+        return np.where(-errors - self.offset_ < 0, -1, 1)
+
+    def _fit(self, X, y, errors_of_X):
+        """Fit; with ``errors_of_X``, return the errors of the rows of ``X``.
+
+        Those errors measure the code distance of each training row to the
+        nearest other training code (see ``_fit_data_errors``). They are
+        computed anyway with a float ``contamination``, which needs them.
+        """
         X = _check_sequences(self, X, reset=True)
         X_all = X
+        kept = np.arange(X.shape[0])
         if y is not None:
-            X = X[_check_y(y, X.shape[0])]
+            kept = np.flatnonzero(_check_y(y, X.shape[0]))
+            X = X[kept]
             if X.shape[0] == 0:
                 raise ValueError("Every row of X is labelled -1: nothing to train on.")
         rng = check_random_state(self.random_state)
@@ -369,25 +446,48 @@ class LSTMAutoencoderDetector(
         self.device_ = _resolve_device(self.device)
         self.mean_, self.scale_ = _standardization(X, self.standardize)
 
-        X_train, X_held = self._split(X, seed)
+        train_rows, held_rows = self._split(X.shape[0], seed)
+        X_train, X_held = X[train_rows], X[held_rows]
         self.net_ = self._build_net(X_train, X_held, seed)
         self.net_.fit(self._to_model_space(X_train), None)
         self.n_epochs_ = self._epochs_run()
 
-        if X_held.shape[0]:
-            self.held_out_errors_ = self._errors(X_held)
-        else:
-            self.held_out_errors_ = np.empty(0)
-        errors = self.held_out_errors_
-        if not errors.size:
-            errors = self._errors(X_train)
+        self.train_codes_ = self._codes(X_train) if self.code_distance else None
+        self.code_calibration_ = None
+        held = X_held.shape[0] > 0
+        errors = self._errors(X_held if held else X_train)
+        if self.code_distance:
+            if held:
+                distances = self._code_distances(X_held)
+            else:
+                distances = self._training_code_distances()
+            resolution = _code_resolution(self.train_codes_)
+            if held or self.train_codes_.shape[0] > 1:
+                self.code_calibration_ = _code_calibration(
+                    errors, distances, resolution
+                )
+            else:  # one training sequence: no distance to learn a scale from
+                self.code_calibration_ = np.array([resolution, 0.0, 0.0])
+            errors = _with_code_distance(errors, distances, self.code_calibration_)
+        self.held_out_errors_ = errors if held else np.empty(0)
         self.calibration_errors_ = np.sort(errors)
         if self.contamination == "auto":
             self.offset_ = -float(_auto_threshold(errors))
-        else:
-            scores = -self._errors(X_all)
-            self.offset_ = _contamination_offset(scores, self.contamination)
-        return self
+            if not errors_of_X:
+                return None
+        errors = self._fit_data_errors(X_all, kept[train_rows])
+        if self.contamination != "auto":
+            self.offset_ = _contamination_offset(-errors, self.contamination)
+        return errors
+
+    def _fit_data_errors(self, X_all, training_rows):
+        """Errors of the rows of the fit's ``X``, training rows leave-one-out."""
+        errors = self._errors(X_all)
+        if self.code_calibration_ is None:
+            return errors
+        distances = self._code_distances(X_all)
+        distances[training_rows] = self._training_code_distances()
+        return _with_code_distance(errors, distances, self.code_calibration_)
 
     def score_samples(self, X):
         """Negated reconstruction error: the lower, the more abnormal.
@@ -403,10 +503,11 @@ class LSTMAutoencoderDetector(
         -------
         scores : ndarray of shape (n_samples,), dtype float64
             Minus the mean ``loss`` between each standardised sequence and its
-            reconstruction.
+            reconstruction (combined with the code distance when fitted with
+            ``code_distance=True``).
         """
         check_is_fitted(self)
-        return -self._errors(_check_sequences(self, X, reset=False))
+        return -self._detector_errors(_check_sequences(self, X, reset=False))
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.
@@ -459,9 +560,7 @@ class LSTMAutoencoderDetector(
         """
         check_is_fitted(self)
         X = _check_sequences(self, X, reset=False)
-        module = self.net_.module_
-        codes = [c for _, c in self._infer(module.encode, X)]
-        return np.concatenate(codes).astype(np.float64, copy=False)
+        return self._codes(X).astype(np.float64, copy=False)
 
     def reconstruct(self, X):
         """Rebuild each sequence through the autoencoder, in the input's units.
@@ -553,8 +652,9 @@ class LSTMAutoencoderDetector(
         """Save the fitted weights and statistics to a file, without pickle.
 
         The file holds the torch module's ``state_dict`` (on the CPU), the
-        standardisation statistics, the threshold, the training shape and
-        the hyper-parameters that define the fitted model. It is read with
+        standardisation statistics, the threshold, the training shape, the
+        training codes (with ``code_distance=True``) and the hyper-parameters
+        that define the fitted model. It is read with
         ``torch.load(..., weights_only=True)``, so loading it runs no code, and
         it does not depend on the versions of scikit-learn or skorch. Written
         to a path, the file is replaced atomically: a failed save never
@@ -592,8 +692,9 @@ class LSTMAutoencoderDetector(
         """Load a file written by :meth:`save_params`; the detector is then fitted.
 
         The detector must have been built with the same ``hidden_size``,
-        ``latent_size``, ``num_layers``, ``bidirectional``, ``loss``,
-        ``standardize`` and ``contamination`` as the one that saved the file
+        ``latent_size``, ``num_layers``, ``bidirectional``, ``patch_size``,
+        ``loss``, ``standardize``, ``contamination`` and ``code_distance`` as
+        the one that saved the file
         (a ``ValueError`` names any that differ); the other parameters only
         affect training. The weights go to this detector's ``device``:
         weights saved from a CUDA run load on a CPU-only machine with
@@ -656,13 +757,13 @@ class LSTMAutoencoderDetector(
 
     # -- private computations (inputs already validated) --------------------
 
-    def _split(self, X, seed):
-        n_held = int(round(self.validation_fraction * X.shape[0]))
-        if n_held < _MIN_HELD_OUT or X.shape[0] - n_held < 1:
-            return X, X[:0]
-        rows = np.arange(X.shape[0])
-        train, held = train_test_split(rows, test_size=n_held, random_state=seed)
-        return X[train], X[held]
+    def _split(self, n_samples, seed):
+        """Row indices of the training and the held-out sequences."""
+        rows = np.arange(n_samples)
+        n_held = int(round(self.validation_fraction * n_samples))
+        if n_held < _MIN_HELD_OUT or n_samples - n_held < 1:
+            return rows, rows[:0]
+        return train_test_split(rows, test_size=n_held, random_state=seed)
 
     def _build_net(self, X_train, X_held, seed):
         valid = None
@@ -746,6 +847,34 @@ class LSTMAutoencoderDetector(
                 stacklevel=2,
             )
         return n_epochs
+
+    def _codes(self, X):
+        """Codes of validated sequences, float32 (n_samples, latent_size)."""
+        codes = [c for _, c in self._infer(self.net_.module_.encode, X)]
+        if not codes:
+            return np.empty((0, self.net_.module_.to_latent.out_features), np.float32)
+        return np.concatenate(codes)
+
+    def _code_distances(self, X):
+        return _nearest_code_distances(self._codes(X), self.train_codes_)
+
+    def _training_code_distances(self):
+        """Each training code's distance to its nearest other training code.
+
+        With a single training sequence there is none: its distance counts
+        as 1 (the caller then drops the code term).
+        """
+        if self.train_codes_.shape[0] < 2:
+            return np.ones(self.train_codes_.shape[0])
+        return _leave_one_out_distances(self.train_codes_)
+
+    def _detector_errors(self, X):
+        """The errors ``score_samples`` negates: reconstruction [x code distance]."""
+        errors = self._errors(X)
+        calibration = getattr(self, "code_calibration_", None)  # older pickles
+        if calibration is None:
+            return errors
+        return _with_code_distance(errors, self._code_distances(X), calibration)
 
     def _errors(self, X):
         errors, loss = [], self._fitted_loss()

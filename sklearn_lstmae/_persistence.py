@@ -24,8 +24,14 @@ _MODEL_PARAMS = (
     "loss",
     "standardize",
     "contamination",
+    "code_distance",
 )
+# Values of model-defining parameters added since the format's first files,
+# as files saved without them were fitted.
+_ADDED_PARAMS = {"code_distance": False}
 _ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
+# Arrays that are None unless an option uses them, stored in their own dtype.
+_OPTIONAL_ARRAYS = ("train_codes_", "code_calibration_")
 _FLOATS = ("offset_",)
 _INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_")
 
@@ -43,6 +49,11 @@ def _params_file_state(detector):
         "arrays": {
             name: torch.from_numpy(np.asarray(getattr(detector, name), np.float64))
             for name in _ARRAYS
+        },
+        "optional_arrays": {
+            name: torch.from_numpy(np.asarray(getattr(detector, name)))
+            for name in _OPTIONAL_ARRAYS
+            if getattr(detector, name, None) is not None
         },
         "floats": {name: float(getattr(detector, name)) for name in _FLOATS},
         # After a fit on sequences of different lengths, n_timesteps_ is None
@@ -102,7 +113,7 @@ def _read_params_file(f, detector):
         raise ValueError(f"{not_ours} ({type(exc).__name__}: {exc}).") from exc
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError(f"{not_ours}.")
-    saved = state["params"]
+    saved = {**_ADDED_PARAMS, **state["params"]}
     differ = [
         f"{name}={saved[name]!r} in the file but {getattr(detector, name)!r} here"
         for name in _MODEL_PARAMS
@@ -114,6 +125,13 @@ def _read_params_file(f, detector):
             f"{'; '.join(differ)}. Build the detector with the saved values."
         )
     attributes = {name: value.numpy() for name, value in state["arrays"].items()}
+    optional = state.get("optional_arrays", {})
+    attributes.update(
+        {
+            name: optional[name].numpy() if name in optional else None
+            for name in _OPTIONAL_ARRAYS
+        }
+    )
     attributes.update(state["floats"])
     attributes.update(state["ints"])
     attributes.setdefault("n_timesteps_", None)

@@ -1,6 +1,8 @@
 """Reconstruction errors and thresholds: pure numpy functions."""
 
 import numpy as np
+from sklearn.metrics import pairwise_distances_argmin_min
+from sklearn.neighbors import NearestNeighbors
 
 from ._ragged import _step_mask
 
@@ -53,15 +55,76 @@ def _auto_threshold(errors):
     (constant training data) a threshold equal to the error would flag
     copies of the training rows at random.
     """
-    errors = np.asarray(errors, dtype=np.float64)
-    log_errors = np.log(np.maximum(errors, np.finfo(np.float64).tiny))
-    median = np.median(log_errors)
-    mad = 1.4826 * np.median(np.abs(log_errors - median))
-    return float(np.exp(median + AUTO_THRESHOLD_K * max(mad, MIN_LOG_SPREAD)))
+    median, spread = _log_median_spread(errors)
+    return float(np.exp(median + AUTO_THRESHOLD_K * spread))
 
 
 AUTO_THRESHOLD_K = 3.0
 MIN_LOG_SPREAD = 1e-4  # relative: 0.01 % of the error, well above float32 noise
+_MAX_LOG_ERROR = 700.0  # exp(700) ~ 1e304: the combined error stays finite
+
+
+def _safe_log(values):
+    values = np.asarray(values, dtype=np.float64)
+    return np.log(np.maximum(values, np.finfo(np.float64).tiny))
+
+
+def _log_median_spread(values):
+    """Median and robust spread (1.4826 MAD, at least MIN_LOG_SPREAD) of log values."""
+    logs = _safe_log(values)
+    median = np.median(logs)
+    mad = 1.4826 * np.median(np.abs(logs - median))
+    return float(median), float(max(mad, MIN_LOG_SPREAD))
+
+
+def _nearest_code_distances(codes, reference):
+    """Euclidean distance from each code to the nearest row of ``reference``."""
+    return pairwise_distances_argmin_min(codes, reference)[1].astype(np.float64)
+
+
+def _leave_one_out_distances(reference):
+    """Distance from each row of ``reference`` to its nearest other row."""
+    neighbors = NearestNeighbors(n_neighbors=1).fit(reference)
+    return neighbors.kneighbors(return_distance=True)[0][:, 0].astype(np.float64)
+
+
+def _code_resolution(reference):
+    """Smallest distance between codes that means something.
+
+    Codes are float32, and one sequence's code computed in batches of other
+    sizes differs in its last digits (about 1e-7 of the codes' norm, seen on
+    a CPU). Distances below ``CODE_RESOLUTION`` times the root-mean-square
+    norm of the training codes count as that much, so a copy of a training
+    sequence (distance zero, or rounding) gets one stable score.
+    """
+    norms = np.square(np.asarray(reference, dtype=np.float64)).sum(axis=1)
+    rms = np.sqrt(norms.mean()) if norms.size else 0.0
+    return max(float(CODE_RESOLUTION * rms), np.finfo(np.float64).tiny)
+
+
+CODE_RESOLUTION = 1e-5  # relative to the codes' norm: 100x float32 rounding
+
+
+def _code_calibration(errors, distances, resolution):
+    """Weight of the code distance: ``(resolution, median log distance, exponent)``.
+
+    From normal sequences neither the weights nor the reference codes were
+    fitted on. The exponent is the ratio of the robust spreads of the log
+    errors and the log distances, so that on the log scale the combined
+    error adds the two robust z-scores, in the units of the log error.
+    """
+    _, error_spread = _log_median_spread(errors)
+    distances = np.maximum(distances, resolution)
+    distance_median, distance_spread = _log_median_spread(distances)
+    return np.array([resolution, distance_median, error_spread / distance_spread])
+
+
+def _with_code_distance(errors, distances, calibration):
+    """Combined error ``e * (d / d_median) ** exponent``, computed in logs."""
+    resolution, distance_median, exponent = calibration
+    log_distances = np.log(np.maximum(distances, resolution))
+    log_combined = _safe_log(errors) + exponent * (log_distances - distance_median)
+    return np.exp(np.minimum(log_combined, _MAX_LOG_ERROR))
 
 
 def _contamination_offset(scores, contamination):

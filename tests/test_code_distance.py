@@ -1,0 +1,230 @@
+"""code_distance=True: the reconstruction error combined with the code's
+distance to the nearest training code."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._scoring import _auto_threshold
+
+from .conftest import FAST, make_sines
+
+
+def _log_median_spread(values):
+    logs = np.log(values)
+    median = np.median(logs)
+    return median, 1.4826 * np.median(np.abs(logs - median))
+
+
+def _nearest(codes, reference):
+    diff = codes[:, None, :] - reference[None, :, :]
+    return np.sqrt(np.square(diff).sum(axis=2))
+
+
+@pytest.fixture(scope="module")
+def sines():
+    return make_sines(n=96)
+
+
+@pytest.fixture(scope="module")
+def pair(sines):
+    """The same training with and without the code distance."""
+    plain = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    coded = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
+    return plain, coded.fit(sines)
+
+
+def test_off_by_default(pair):
+    plain, _ = pair
+    assert plain.code_distance is False
+    assert plain.train_codes_ is None and plain.code_calibration_ is None
+
+
+def test_combined_error_follows_its_definition(pair, sines):
+    """e * (d / d_med) ** w, with d_med and w from the held-out rows, and the
+    threshold the robust z-score of 3 of the combined held-out errors."""
+    plain, coded = pair
+    weights = zip(
+        plain.net_.module_.parameters(), coded.net_.module_.parameters(), strict=True
+    )
+    for a, b in weights:
+        torch.testing.assert_close(a, b, rtol=0, atol=0)  # training is the same
+    codes = coded.transform(sines).astype(np.float32)
+    reference = coded.train_codes_
+    assert reference.dtype == np.float32 and reference.shape[1] == FAST["latent_size"]
+    in_training = _nearest(codes, reference).min(axis=1) < 1e-5
+    assert (
+        in_training.sum() == len(reference) == len(sines) - len(coded.held_out_errors_)
+    )
+
+    held_e = -plain.score_samples(sines[~in_training])
+    held_d = _nearest(codes[~in_training], reference).min(axis=1)
+    _, error_spread = _log_median_spread(held_e)
+    distance_median, distance_spread = _log_median_spread(held_d)
+    w = error_spread / distance_spread
+    # fit scored the held-out rows in another batch than here: float32 results
+    # differ in their last digits, and a spread of 10 log errors amplifies it.
+    assert coded.code_calibration_[1:] == pytest.approx([distance_median, w], rel=1e-4)
+    np.testing.assert_allclose(
+        np.sort(coded.held_out_errors_),
+        np.sort(held_e * (held_d / np.exp(distance_median)) ** w),
+        rtol=1e-4,
+    )
+    assert coded.threshold_ == pytest.approx(_auto_threshold(coded.held_out_errors_))
+
+    new = make_sines(n=20, seed=7)
+    e = -plain.score_samples(new)
+    d = _nearest(coded.transform(new).astype(np.float32), reference).min(axis=1)
+    expected = e * (d / np.exp(distance_median)) ** w
+    np.testing.assert_allclose(-coded.score_samples(new), expected, rtol=1e-4)
+    np.testing.assert_allclose(
+        coded.decision_function(new), coded.score_samples(new) - coded.offset_
+    )
+    # score_timesteps and reconstruct stay those of the reconstruction
+    np.testing.assert_array_equal(
+        coded.score_timesteps(new), plain.score_timesteps(new)
+    )
+
+
+def test_anomaly_probability_uses_the_combined_errors(pair):
+    _, coded = pair
+    new = make_sines(n=20, seed=7)
+    errors = -coded.score_samples(new)
+    expected = np.searchsorted(coded.calibration_errors_, errors, side="right")
+    np.testing.assert_allclose(
+        coded.anomaly_probability(new), expected / coded.calibration_errors_.size
+    )
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
+def test_fit_predict_measures_training_rows_leave_one_out(sines, contamination):
+    """A training row's own code is in the reference: fit_predict measures its
+    distance to the nearest other code, so the share flagged is exact."""
+    det = LSTMAutoencoderDetector(
+        **FAST, code_distance=True, contamination=contamination, random_state=0
+    )
+    labels = det.fit_predict(sines)
+    assert (labels == -1).sum() == int(round(contamination * len(sines)))
+    # predict on the training rows themselves measures distances of zero
+    assert (det.predict(sines) == -1).sum() < (labels == -1).sum()
+
+
+@pytest.mark.parametrize("contamination", ["auto", 0.1])
+def test_fit_predict_is_fit_then_predict_without_code_distance(sines, contamination):
+    det = LSTMAutoencoderDetector(**FAST, contamination=contamination, random_state=0)
+    labels = det.fit_predict(sines)
+    np.testing.assert_array_equal(labels, det.predict(sines))
+
+
+def test_no_held_out_rows_calibrates_leave_one_out(sines):
+    det = LSTMAutoencoderDetector(
+        **FAST, code_distance=True, validation_fraction=0.0, random_state=0
+    ).fit(sines)
+    assert det.held_out_errors_.size == 0
+    reference = det.train_codes_
+    assert len(reference) == len(sines)
+    distances = _nearest(reference, reference)
+    np.fill_diagonal(distances, np.inf)
+    distance_median, _ = _log_median_spread(distances.min(axis=1))
+    assert det.code_calibration_[1] == pytest.approx(distance_median, rel=1e-6)
+    assert np.isfinite(det.code_calibration_).all() and det.code_calibration_[2] > 0
+    assert np.isfinite(det.offset_)
+
+
+def test_one_training_sequence_drops_the_code_term(sines):
+    coded = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
+    plain = LSTMAutoencoderDetector(**FAST, random_state=0)
+    coded.fit(sines[:1])
+    plain.fit(sines[:1])
+    assert coded.code_calibration_[2] == 0
+    np.testing.assert_allclose(
+        coded.score_samples(sines[:10]), plain.score_samples(sines[:10]), rtol=1e-12
+    )
+
+
+def test_constant_training_data_gives_finite_ordered_scores():
+    """All codes equal: distances of zero count as float32 resolution, so a
+    copy of a training row scores finite and above a different row."""
+    det = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
+    det.fit(np.ones((30, 24)))
+    copies = det.score_samples(np.ones((2, 24)))
+    others = det.score_samples(make_sines(n=3))
+    assert np.isfinite(copies).all() and np.isfinite(others).all()
+    assert others.max() < copies.min()
+    assert (det.predict(make_sines(n=3)) == -1).all()
+
+
+@pytest.mark.parametrize("via", ["pickle", "joblib", "save_params"])
+def test_persistence_keeps_the_code_reference(pair, sines, via):
+    _, coded = pair
+    if via == "pickle":
+        twin = pickle.loads(pickle.dumps(coded))
+    elif via == "joblib":
+        buf = io.BytesIO()
+        joblib.dump(coded, buf)
+        buf.seek(0)
+        twin = joblib.load(buf)
+    else:
+        buf = io.BytesIO()
+        coded.save_params(buf)
+        buf.seek(0)
+        twin = LSTMAutoencoderDetector(**FAST, code_distance=True).load_params(buf)
+        assert twin.train_codes_.dtype == np.float32
+    np.testing.assert_array_equal(twin.score_samples(sines), coded.score_samples(sines))
+    assert twin.offset_ == coded.offset_
+
+
+def test_params_file_refuses_another_code_distance(pair):
+    _, coded = pair
+    buf = io.BytesIO()
+    coded.save_params(buf)
+    buf.seek(0)
+    with pytest.raises(ValueError, match="code_distance=True in the file but False"):
+        LSTMAutoencoderDetector(**FAST).load_params(buf)
+
+
+def test_params_file_from_before_code_distance_still_loads(pair, sines):
+    """Files written before the option existed lack its entries: they load
+    as fitted without it."""
+    plain, _ = pair
+    buf = io.BytesIO()
+    plain.save_params(buf)
+    buf.seek(0)
+    state = torch.load(buf, weights_only=True)
+    del state["params"]["code_distance"], state["optional_arrays"]
+    old = io.BytesIO()
+    torch.save(state, old)
+    old.seek(0)
+    twin = LSTMAutoencoderDetector(**FAST).load_params(old)
+    assert twin.train_codes_ is None and twin.code_calibration_ is None
+    np.testing.assert_array_equal(twin.score_samples(sines), plain.score_samples(sines))
+
+
+def test_set_params_after_fit_keeps_the_fitted_scoring(pair, sines):
+    _, coded = pair
+    det = pickle.loads(pickle.dumps(coded))
+    before = det.score_samples(sines)
+    det.set_params(code_distance=False)
+    np.testing.assert_array_equal(det.score_samples(sines), before)
+    det.fit(sines)
+    assert det.train_codes_ is None and det.code_calibration_ is None
+
+
+def test_sequences_of_different_lengths(sines):
+    rng = np.random.default_rng(0)
+    X = [row[: rng.integers(12, 25)] for row in sines]
+    det = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0).fit(X)
+    scores = det.score_samples(X[:8])
+    assert np.isfinite(scores).all()
+    alone = np.array([det.score_samples([x])[0] for x in X[:8]])
+    np.testing.assert_allclose(alone, scores, rtol=1e-4)
+
+
+def test_parameter_is_validated(sines):
+    with pytest.raises(ValueError, match="code_distance"):
+        LSTMAutoencoderDetector(**FAST, code_distance="yes").fit(sines)
