@@ -1,4 +1,4 @@
-"""Reconstruction errors and thresholds: pure numpy functions."""
+"""Errors (reconstruction, code distance) and thresholds: numpy computations."""
 
 import numpy as np
 from sklearn.metrics import pairwise_distances_argmin_min
