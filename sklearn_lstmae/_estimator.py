@@ -51,6 +51,11 @@ _CPU_CHUNK, _GPU_CHUNK = 128, 1024
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
 
 
+def _labels(decision):
+    """-1 (outlier) where ``decision`` is negative, else +1."""
+    return np.where(decision < 0, -1, 1)
+
+
 def _restore_state_on_error(fit):
     """Make ``fit`` all-or-nothing: if it raises, restore the attributes.
 
@@ -424,7 +429,7 @@ class LSTMAutoencoderDetector(
             -1 for outliers, +1 for inliers.
         """
         errors = self._fit(X, y, errors_of_X=True)
-        return np.where(-errors - self.offset_ < 0, -1, 1)
+        return _labels(-errors - self.offset_)
 
     def _fit(self, X, y, errors_of_X):
         """Fit; with ``errors_of_X``, return the errors of the rows of ``X``.
@@ -461,13 +466,9 @@ class LSTMAutoencoderDetector(
                 distances = self._code_distances(X_held)
             else:
                 distances = self._training_code_distances()
-            resolution = _code_resolution(self.train_codes_)
-            if held or self.train_codes_.shape[0] > 1:
-                self.code_calibration_ = _code_calibration(
-                    errors, distances, resolution
-                )
-            else:  # one training sequence: no distance to learn a scale from
-                self.code_calibration_ = np.array([resolution, 0.0, 0.0])
+            self.code_calibration_ = _code_calibration(
+                errors, distances, _code_resolution(self.train_codes_)
+            )
             errors = _with_code_distance(errors, distances, self.code_calibration_)
         self.held_out_errors_ = errors if held else np.empty(0)
         self.calibration_errors_ = np.sort(errors)
@@ -485,8 +486,11 @@ class LSTMAutoencoderDetector(
         errors = self._errors(X_all)
         if self.code_calibration_ is None:
             return errors
-        distances = self._code_distances(X_all)
+        distances = np.empty(X_all.shape[0])
         distances[training_rows] = self._training_code_distances()
+        others = np.setdiff1d(np.arange(X_all.shape[0]), training_rows)
+        if others.size:  # held-out rows and rows labelled -1
+            distances[others] = self._code_distances(X_all[others])
         return _with_code_distance(errors, distances, self.code_calibration_)
 
     def score_samples(self, X):
@@ -541,7 +545,7 @@ class LSTMAutoencoderDetector(
         labels : ndarray of shape (n_samples,)
             -1 where ``decision_function(X) < 0``, else +1.
         """
-        return np.where(self.decision_function(X) < 0, -1, 1)
+        return _labels(self.decision_function(X))
 
     def transform(self, X):
         """Encode each sequence into its fixed-length code.
@@ -850,10 +854,7 @@ class LSTMAutoencoderDetector(
 
     def _codes(self, X):
         """Codes of validated sequences, float32 (n_samples, latent_size)."""
-        codes = [c for _, c in self._infer(self.net_.module_.encode, X)]
-        if not codes:
-            return np.empty((0, self.net_.module_.to_latent.out_features), np.float32)
-        return np.concatenate(codes)
+        return np.concatenate([c for _, c in self._infer(self.net_.module_.encode, X)])
 
     def _code_distances(self, X):
         return _nearest_code_distances(self._codes(X), self.train_codes_)
@@ -862,7 +863,7 @@ class LSTMAutoencoderDetector(
         """Each training code's distance to its nearest other training code.
 
         With a single training sequence there is none: its distance counts
-        as 1 (the caller then drops the code term).
+        as 1 (and ``_code_calibration`` drops the code term).
         """
         if self.train_codes_.shape[0] < 2:
             return np.ones(self.train_codes_.shape[0])

@@ -111,8 +111,12 @@ def _code_calibration(errors, distances, resolution):
     From normal sequences neither the weights nor the reference codes were
     fitted on. The exponent is the ratio of the robust spreads of the log
     errors and the log distances, so that on the log scale the combined
-    error adds the two robust z-scores, in the units of the log error.
+    error adds the two robust z-scores, in the units of the log error. With
+    fewer than two distances (one training sequence, no held-out rows)
+    there is no spread to learn from: the exponent is 0, the term drops out.
     """
+    if np.size(distances) < 2:
+        return np.array([resolution, 0.0, 0.0])
     _, error_spread = _log_median_spread(errors)
     distances = np.maximum(distances, resolution)
     distance_median, distance_spread = _log_median_spread(distances)
