@@ -48,6 +48,7 @@ from ._validation import _check_sequences, _check_y
 # caches (benchmarks/speed.py measured 128 about 1.7x faster than 1024 on the
 # CPU), large ones keep a GPU busy. Memory stays flat in the number of rows.
 _CPU_CHUNK, _GPU_CHUNK = 128, 1024
+_NOISE_ROWS = 16  # rows re-encoded one at a time to measure the code noise
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
 
 
@@ -207,10 +208,12 @@ class LSTMAutoencoderDetector(
         Codes of the sequences the weights were fitted on (float32), the
         reference of the code distance; ``None`` unless ``code_distance=True``.
     code_calibration_ : ndarray of shape (3,) or None
-        The smallest distance that counts (1e-5 times the root-mean-square
-        norm of the training codes, well above float32 rounding; smaller ones
-        count as it), ``log(d_med)`` and ``w`` (see
-        ``code_distance``); ``None`` unless ``code_distance=True``.
+        The smallest distance that counts (smaller ones count as it): 1e-5
+        times the root-mean-square norm of the training codes, or 10 times
+        the largest change of a training code computed alone instead of in
+        a batch, measured in :meth:`fit` (it is larger on a GPU), whichever
+        is larger; then ``log(d_med)`` and ``w`` (see ``code_distance``).
+        ``None`` unless ``code_distance=True``.
     device_ : str
         The device the model is on: the one used for training, or the CPU
         after unpickling a model trained on CUDA where CUDA is unavailable.
@@ -466,9 +469,10 @@ class LSTMAutoencoderDetector(
                 distances = self._code_distances(X_held)
             else:
                 distances = self._training_code_distances()
-            self.code_calibration_ = _code_calibration(
-                errors, distances, _code_resolution(self.train_codes_)
+            resolution = _code_resolution(
+                self.train_codes_, self._encoding_noise(X_train)
             )
+            self.code_calibration_ = _code_calibration(errors, distances, resolution)
             errors = _with_code_distance(errors, distances, self.code_calibration_)
         self.held_out_errors_ = errors if held else np.empty(0)
         self.calibration_errors_ = np.sort(errors)
@@ -855,6 +859,18 @@ class LSTMAutoencoderDetector(
     def _codes(self, X):
         """Codes of validated sequences, float32 (n_samples, latent_size)."""
         return np.concatenate([c for _, c in self._infer(self.net_.module_.encode, X)])
+
+    def _encoding_noise(self, X):
+        """Largest change of a training code computed alone, not in a batch.
+
+        Over up to ``_NOISE_ROWS`` rows spread over ``X``, the sequences
+        ``train_codes_`` were computed from in scoring-sized batches.
+        """
+        n_rows = min(_NOISE_ROWS, X.shape[0])
+        rows = np.unique(np.linspace(0, X.shape[0] - 1, n_rows).round().astype(int))
+        alone = np.concatenate([self._codes(X[i : i + 1]) for i in rows])
+        change = alone.astype(np.float64) - self.train_codes_[rows]
+        return float(np.linalg.norm(change, axis=1).max())
 
     def _code_distances(self, X):
         return _nearest_code_distances(self._codes(X), self.train_codes_)

@@ -88,21 +88,26 @@ def _leave_one_out_distances(reference):
     return neighbors.kneighbors(return_distance=True)[0][:, 0].astype(np.float64)
 
 
-def _code_resolution(reference):
+def _code_resolution(reference, noise=0.0):
     """Smallest distance between codes that means something.
 
-    Codes are float32, and one sequence's code computed in batches of other
-    sizes differs in its last digits (about 1e-7 of the codes' norm, seen on
-    a CPU). Distances below ``CODE_RESOLUTION`` times the root-mean-square
-    norm of the training codes count as that much, so a copy of a training
-    sequence (distance zero, or rounding) gets one stable score.
+    Codes are float32, and one sequence's code computed in a batch of
+    another size or make-up differs in its last digits: about 1e-7 of the
+    codes' norm on a CPU, more on a GPU, whose cuDNN kernels and TF32
+    arithmetic depend on the batch. Distances below the larger of
+    ``CODE_RESOLUTION`` times the root-mean-square norm of the training
+    codes and ``NOISE_MARGIN`` times the measured ``noise`` (the largest
+    change of a code between batches) count as that much, so a copy of a
+    training sequence gets one stable score on every device.
     """
     norms = np.square(np.asarray(reference, dtype=np.float64)).sum(axis=1)
     rms = np.sqrt(norms.mean()) if norms.size else 0.0
-    return max(float(CODE_RESOLUTION * rms), np.finfo(np.float64).tiny)
+    floor = max(CODE_RESOLUTION * rms, NOISE_MARGIN * float(noise))
+    return max(float(floor), np.finfo(np.float64).tiny)
 
 
 CODE_RESOLUTION = 1e-5  # relative to the codes' norm: 100x float32 rounding
+NOISE_MARGIN = 10.0  # times the batch-to-batch change of a code measured in fit
 
 
 def _code_calibration(errors, distances, resolution):

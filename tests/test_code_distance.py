@@ -225,6 +225,20 @@ def test_sequences_of_different_lengths(sines):
     np.testing.assert_allclose(alone, scores, rtol=1e-4)
 
 
+def test_a_row_scores_the_same_alone_and_in_a_batch(pair, sines):
+    """Training rows' distances are batch noise (a GPU's is much larger than
+    a CPU's); the resolution measured in fit absorbs it."""
+    _, coded = pair
+    alone = np.array([coded.score_samples(sines[i : i + 1])[0] for i in range(40)])
+    np.testing.assert_allclose(alone, coded.score_samples(sines[:40]), rtol=1e-4)
+
+
+def test_resolution_is_ten_times_the_measured_code_noise(sines, monkeypatch):
+    det = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
+    monkeypatch.setattr(type(det), "_encoding_noise", lambda self, X: 0.25)
+    assert det.fit(sines).code_calibration_[0] == 2.5
+
+
 def test_parameter_is_validated(sines):
     with pytest.raises(ValueError, match="code_distance"):
         LSTMAutoencoderDetector(**FAST, code_distance="yes").fit(sines)
