@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 import _common
 import numpy as np
+import torch
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import (
     average_precision_score,
@@ -308,8 +309,13 @@ def _run_all(protocols, names, seeds, lstm, trace_python):
 
 
 def _worker_context():
-    """A fresh process per run; forkserver imports the libraries only once."""
-    if "forkserver" not in get_all_start_methods():
+    """A fresh process per run; forkserver imports the libraries only once.
+
+    Where CUDA is available, spawn: on an H200 a worker forked from a
+    forkserver that had imported torch failed its first CUDA call
+    ("CUDA error: initialization error").
+    """
+    if "forkserver" not in get_all_start_methods() or torch.cuda.is_available():
         return get_context("spawn")
     context = get_context("forkserver")
     preload = ["sklearn.ensemble", "sklearn.neighbors", "sklearn.svm", "sklearn_lstmae"]
