@@ -754,7 +754,8 @@ def test_saved_model_and_seeded_fit_are_bit_identical_in_a_new_process(
             str(script),
             str(tmp_path / "X.npy"),
             # The fixture's device: a refit on CUDA is not bit-identical to
-            # the CPU-trained fixture (the seeded pair below covers CUDA).
+            # the CPU-trained fixture (a seeded pair on CUDA is compared in
+            # test_same_random_state_is_bit_identical_in_process).
             json.dumps({**FAST, "device": fitted.device}),
             str(tmp_path / "det.joblib"),
             str(tmp_path / "det.pt"),
