@@ -464,11 +464,12 @@ class LSTMAutoencoderDetector(
         self.code_calibration_ = None
         held = X_held.shape[0] > 0
         errors = self._errors(X_held if held else X_train)
+        training_distances = None  # leave-one-out, computed at most once
         if self.code_distance:
             if held:
                 distances = self._code_distances(X_held)
             else:
-                distances = self._training_code_distances()
+                distances = training_distances = self._training_code_distances()
             resolution = _code_resolution(
                 self.train_codes_, self._encoding_noise(X_train)
             )
@@ -480,18 +481,25 @@ class LSTMAutoencoderDetector(
             self.offset_ = -float(_auto_threshold(errors))
             if not errors_of_X:
                 return None
-        errors = self._fit_data_errors(X_all, kept[train_rows])
+        errors = self._fit_data_errors(X_all, kept[train_rows], training_distances)
         if self.contamination != "auto":
             self.offset_ = _contamination_offset(-errors, self.contamination)
         return errors
 
-    def _fit_data_errors(self, X_all, training_rows):
-        """Errors of the rows of the fit's ``X``, training rows leave-one-out."""
+    def _fit_data_errors(self, X_all, training_rows, training_distances):
+        """Errors of the rows of the fit's ``X``, training rows leave-one-out.
+
+        ``training_distances``: the training codes' leave-one-out distances
+        if the calibration already computed them (no held-out rows), else
+        None.
+        """
         errors = self._errors(X_all)
         if self.code_calibration_ is None:
             return errors
+        if training_distances is None:
+            training_distances = self._training_code_distances()
         distances = np.empty(X_all.shape[0])
-        distances[training_rows] = self._training_code_distances()
+        distances[training_rows] = training_distances
         others = np.setdiff1d(np.arange(X_all.shape[0]), training_rows)
         if others.size:  # held-out rows and rows labelled -1
             distances[others] = self._code_distances(X_all[others])

@@ -88,7 +88,7 @@ def _leave_one_out_distances(reference):
     return neighbors.kneighbors(return_distance=True)[0][:, 0].astype(np.float64)
 
 
-def _code_resolution(reference, noise=0.0):
+def _code_resolution(reference, noise):
     """Smallest distance between codes that means something.
 
     Codes are float32, and one sequence's code computed in a batch of

@@ -101,12 +101,20 @@ def test_anomaly_probability_uses_the_combined_errors(pair):
     )
 
 
+@pytest.mark.parametrize("validation_fraction", [0.1, 0.0])
 @pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
-def test_fit_predict_measures_training_rows_leave_one_out(sines, contamination):
+def test_fit_predict_measures_training_rows_leave_one_out(
+    sines, contamination, validation_fraction
+):
     """A training row's own code is in the reference: fit_predict measures its
-    distance to the nearest other code, so the share flagged is exact."""
+    distance to the nearest other code, so the share flagged is exact (also
+    without held-out rows, where the calibration's distances are reused)."""
     det = LSTMAutoencoderDetector(
-        **FAST, code_distance=True, contamination=contamination, random_state=0
+        **FAST,
+        code_distance=True,
+        contamination=contamination,
+        validation_fraction=validation_fraction,
+        random_state=0,
     )
     labels = det.fit_predict(sines)
     assert (labels == -1).sum() == int(round(contamination * len(sines)))
