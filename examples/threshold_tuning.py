@@ -1,16 +1,17 @@
 """Choose the operating point of an LSTM autoencoder for a wanted false-alarm rate.
 
-The default rule (``contamination="auto"``) sets the threshold from the
-held-out normal training beats: a robust z-score of 3 on the logarithm of
-their reconstruction errors, ``exp(median + 3 * 1.4826 * MAD)`` of the log
-errors (MAD: median absolute deviation). When the cost of a false alarm is known,
-the threshold can be chosen instead from labelled normal validation beats: the
-``1 - rate`` quantile of their errors lets about ``rate`` of the normal beats
-through as alarms. This script compares both on the tutorial protocol of
-ECG5000 (``tutorial_split(random_state=42)``): it trains on the normal
-training beats, sets one threshold per wanted rate from the validation
-normals, and prints the false-alarm rate and the detection rate of each rule
-on the test beats.
+The default rule (``contamination="auto"``) sets the threshold at a robust
+z-score of 3 on the logarithm of the reconstruction errors,
+``exp(median + 3 * 1.4826 * MAD)``: the median of the held-out normal training
+beats, the MAD (median absolute deviation) of those and of the beats the
+weights were fitted on, each about its own median. When the cost of a false
+alarm is known, the threshold can be chosen instead from labelled normal
+validation beats: the ``1 - rate`` quantile of their errors lets about
+``rate`` of the normal beats through as alarms. This script compares both on
+the tutorial protocol of ECG5000 (``tutorial_split(random_state=42)``): it
+trains on the normal training beats, sets one threshold per wanted rate from
+the validation normals, and prints the false-alarm rate and the detection
+rate of each rule on the test beats.
 
 Run ``python examples/threshold_tuning.py [--rate 0.01 0.05] [--output DIR]``;
 ``--quick`` trains on 400 beats for 2 epochs (a smoke test, not the numbers of

@@ -144,7 +144,8 @@ class LSTMAutoencoderDetector(
         steps). A channel with zero variance is only centred.
     contamination : "auto" or float, default="auto"
         With ``"auto"``, the threshold is derived from the errors of the
-        held-out normal sequences (see Notes). With a float in (0, 0.5], that
+        held-out normal sequences and the spread of the training ones (see
+        Notes). With a float in (0, 0.5], that
         share of the training sequences scores below the threshold, as in
         :class:`~sklearn.ensemble.IsolationForest`.
     code_distance : bool, default=False
@@ -255,12 +256,18 @@ class LSTMAutoencoderDetector(
     :class:`~sklearn.model_selection.GridSearchCV` on labelled data.
 
     With ``contamination="auto"`` the error threshold is a robust z-score of 3
-    on the log scale of the errors ``e`` of the held-out sequences:
-    ``exp(median(log e) + 3 * 1.4826 * MAD(log e))``, where MAD is the median
-    absolute deviation (for log-normal errors, about 0.13 % of normal
-    sequences fall above it). The held-out rows were not
-    used to fit the weights, so their errors are those of unseen normal data.
-    With fewer than two held-out rows the training errors are used instead.
+    on the log scale of the errors: ``exp(m + 3 * s)``, where ``m`` is the
+    median of ``log e`` over the held-out sequences and ``s`` is 1.4826 times
+    the median absolute deviation (MAD) of the log errors of the held-out and
+    the training sequences, each set centred on its own median (for
+    log-normal errors, about 0.13 % of normal sequences fall above it). The
+    held-out rows were not used to fit the weights, so their errors are those
+    of unseen normal data: they alone set the level ``m``. The training rows'
+    errors are smaller, but spread about their median much as unseen ones
+    do, and there are nine times as many: with a held-out split of a few
+    dozen rows, the MAD of those alone would move the threshold from one
+    split to the next. With fewer than two held-out rows the training errors
+    are used for both.
 
     Input: every method takes a 2-D array (n_samples, n_timesteps) or a 3-D
     array (n_samples, n_timesteps, n_channels) of finite numbers, with at
@@ -478,7 +485,15 @@ class LSTMAutoencoderDetector(
         self.held_out_errors_ = errors if held else np.empty(0)
         self.calibration_errors_ = np.sort(errors)
         if self.contamination == "auto":
-            self.offset_ = -float(_auto_threshold(errors))
+            fitted_errors = None
+            if held:  # their spread joins the held-out rows' (_auto_threshold)
+                fitted_errors = self._errors(X_train)
+                if self.code_distance:
+                    training_distances = self._training_code_distances()
+                    fitted_errors = _with_code_distance(
+                        fitted_errors, training_distances, self.code_calibration_
+                    )
+            self.offset_ = -_auto_threshold(errors, fitted_errors)
             if not errors_of_X:
                 return None
         errors = self._fit_data_errors(X_all, kept[train_rows], training_distances)

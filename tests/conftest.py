@@ -27,6 +27,34 @@ def make_sines(n=96, n_timesteps=24, n_channels=None, seed=0):
     return np.stack([X * (c + 1) for c in range(n_channels)], axis=2)
 
 
+def expected_threshold(held_errors, fitted_errors=()):
+    """The documented ``contamination="auto"`` rule, written out: the median
+    log error of the held-out rows plus 3 robust standard deviations (1.4826
+    MAD) of the log errors of both sets, each centred on its own median."""
+    log_held = np.log(held_errors)
+    deviations = log_held - np.median(log_held)
+    if len(fitted_errors):
+        log_fitted = np.log(fitted_errors)
+        deviations = np.r_[deviations, log_fitted - np.median(log_fitted)]
+    spread = 1.4826 * np.median(np.abs(deviations))
+    return np.exp(np.median(log_held) + 3 * spread)
+
+
+def held_out_and_fitted_errors(detector, X):
+    """The errors of the rows of ``X`` (the fit's data, no ``code_distance``)
+    split into held-out ones and the others: the held-out rows are those
+    nearest to the entries of ``held_out_errors_`` (computed by fit in
+    another batch, so equal up to float32 noise, larger on a GPU)."""
+    errors = -detector.score_samples(X)
+    held = detector.held_out_errors_
+    gaps = np.abs(errors[:, None] - held[None, :])
+    rows = gaps.argmin(axis=0)
+    assert np.unique(rows).size == held.size
+    np.testing.assert_allclose(errors[rows], held, rtol=1e-3)
+    is_held = np.isin(np.arange(errors.size), rows)
+    return errors[is_held], errors[~is_held]
+
+
 def fit_with_callback(X, callback, **params):
     """``LSTMAutoencoderDetector(**params).fit(X)`` with ``callback`` added to
     its skorch net's callbacks (to watch training from a test)."""

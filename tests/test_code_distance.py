@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from sklearn_lstmae import LSTMAutoencoderDetector
-from sklearn_lstmae._scoring import _auto_threshold
 
-from .conftest import FAST, make_sines
+from .conftest import FAST, expected_threshold, make_sines
 
 
 def _log_median_spread(values):
@@ -75,7 +74,15 @@ def test_combined_error_follows_its_definition(pair, sines):
         np.sort(held_e * (held_d / np.exp(distance_median)) ** w),
         rtol=1e-4,
     )
-    assert coded.threshold_ == pytest.approx(_auto_threshold(coded.held_out_errors_))
+    # The threshold: the rule over the combined errors of the held-out rows
+    # and of the training rows, whose distance is to the nearest other code.
+    fitted_e = -plain.score_samples(sines[in_training])
+    fitted_d = np.sort(_nearest(codes[in_training], reference), axis=1)[:, 1]
+    fitted_d = np.maximum(fitted_d, coded.code_calibration_[0])
+    fitted = fitted_e * (fitted_d / np.exp(distance_median)) ** w
+    assert coded.threshold_ == pytest.approx(
+        expected_threshold(coded.held_out_errors_, fitted), rel=1e-4
+    )
 
     new = make_sines(n=20, seed=7)
     e = -plain.score_samples(new)

@@ -21,7 +21,13 @@ from skorch.callbacks import Callback
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._scoring import _auto_threshold
 
-from .conftest import FAST, fit_with_callback, make_sines
+from .conftest import (
+    FAST,
+    expected_threshold,
+    fit_with_callback,
+    held_out_and_fitted_errors,
+    make_sines,
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +75,39 @@ def test_contamination_flags_exact_share(sines, contamination):
     assert n_flagged == int(round(contamination * len(sines)))
 
 
-def test_auto_threshold_comes_from_held_out_rows(sines):
+def test_auto_threshold_median_from_held_out_rows_spread_from_all(sines):
     det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
-    held = det.held_out_errors_
-    assert held.shape == (round(0.1 * len(sines)),)
-    log_held = np.log(held)
-    med = np.median(log_held)
-    mad = 1.4826 * np.median(np.abs(log_held - med))
-    assert det.threshold_ == pytest.approx(np.exp(med + 3 * mad))
+    assert det.held_out_errors_.shape == (round(0.1 * len(sines)),)
+    held, fitted = held_out_and_fitted_errors(det, sines)
+    assert det.threshold_ == pytest.approx(expected_threshold(held, fitted), rel=1e-5)
+    # The fitted rows' spread counts: the held-out rows' alone give another.
+    assert det.threshold_ != pytest.approx(expected_threshold(held), rel=1e-3)
+
+
+def test_auto_threshold_location_comes_from_held_out_rows_only():
+    """The fitted rows' errors are optimistic: scaling them all moves nothing,
+    only their spread about their own median counts."""
+    rng = np.random.default_rng(0)
+    held, fitted = rng.lognormal(-2.0, 0.4, 30), rng.lognormal(-2.5, 0.4, 270)
+    threshold = _auto_threshold(held, fitted)
+    assert threshold == pytest.approx(_auto_threshold(held, fitted * 0.1))
+    assert threshold == pytest.approx(expected_threshold(held, fitted))
+    assert _auto_threshold(held, np.empty(0)) == _auto_threshold(held)
+
+
+def test_pooled_spread_makes_a_small_split_steadier():
+    """With 29 held-out rows (ECG5000's training file), the threshold varies
+    much less from split to split when the fitted rows' spread joins in."""
+    rng = np.random.default_rng(0)
+    alone, pooled = [], []
+    for _ in range(200):
+        errors = rng.lognormal(-3.0, 0.6, 292)
+        held, fitted = errors[:29], errors[29:] * 0.8  # fitted: optimistic
+        alone.append(np.log(_auto_threshold(held)))
+        pooled.append(np.log(_auto_threshold(held, fitted)))
+    assert np.std(pooled) < 0.7 * np.std(alone)
+    # Both estimate the same z = 3 quantile: log mean -3 + 3 * 0.6 = -1.2.
+    assert abs(np.mean(pooled) + 1.2) < 0.1 and abs(np.mean(alone) + 1.2) < 0.1
 
 
 def test_auto_threshold_leaves_room_for_float32_rounding():

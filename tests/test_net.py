@@ -71,7 +71,10 @@ class _Inputs(Callback):
             seen = x.detach().cpu().numpy()
             self.same[self.training].append(np.array_equal(seen, np.asarray(batch)))
 
-        net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+        self.handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def on_train_end(self, net, **kwargs):
+        self.handle.remove()  # the detector's own scoring passes come next
 
 
 @pytest.mark.parametrize("ragged", [False, True])

@@ -23,7 +23,8 @@ from .conftest import FAST
 
 _AUTO_FLAGS_NONE = (
     "with contamination='auto' the threshold is a robust z-score of 3 of the log "
-    "errors of held-out rows of the training data itself, so on make_blobs no "
+    "errors of the training data itself (median of its held-out rows, spread of "
+    "all), so on make_blobs no "
     "training point exceeds it; sklearn expects some training points flagged. The "
     "contamination=float path (exact outlier count) is tested in "
     "test_estimator.py::test_contamination_flags_exact_share"
