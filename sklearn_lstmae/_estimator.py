@@ -263,11 +263,12 @@ class LSTMAutoencoderDetector(
     log-normal errors, about 0.13 % of normal sequences fall above it). The
     held-out rows were not used to fit the weights, so their errors are those
     of unseen normal data: they alone set the level ``m``. The training rows'
-    errors are smaller, but spread about their median much as unseen ones
-    do, and there are nine times as many: with a held-out split of a few
-    dozen rows, the MAD of those alone would move the threshold from one
-    split to the next. With fewer than two held-out rows the training errors
-    are used for both.
+    errors are smaller, but spread about their median almost as much as
+    unseen ones do (a little less, so the threshold comes out a little
+    lower), and with the default ``validation_fraction`` there are nine
+    times as many: with a held-out split of a few dozen rows, the MAD of
+    those alone would move the threshold from one split to the next. With
+    fewer than two held-out rows the training errors are used for both.
 
     Input: every method takes a 2-D array (n_samples, n_timesteps) or a 3-D
     array (n_samples, n_timesteps, n_channels) of finite numbers, with at

@@ -52,8 +52,9 @@ def _auto_threshold(errors, fitted_errors=None):
     ``errors`` are those of normal sequences the weights were not fitted on
     (held-out rows): the median comes from them alone. ``fitted_errors``,
     those of the sequences the weights were fitted on, are too small (the
-    net has seen them) but spread about their own median much as unseen
-    ones do, and there are usually many more of them: with them, ``s`` is
+    net has seen them) but spread about their own median almost as much as
+    unseen ones do (a little less: the threshold comes out a little lower),
+    and there are usually many more of them: with them, ``s`` is
     the MAD of both sets' log errors, each centred on its own median. From
     a held-out tenth of a few hundred rows (29 of ECG5000's 292 training
     beats) the MAD varies by about a fifth from one split to the next (its
