@@ -145,8 +145,8 @@ class LSTMAutoencoderDetector(
     contamination : "auto" or float, default="auto"
         With ``"auto"``, the threshold is derived from the errors of the
         held-out normal sequences and the spread of the training ones (see
-        Notes). With a float in (0, 0.5], that
-        share of the training sequences scores below the threshold, as in
+        Notes). With a float in (0, 0.5], that share of the training
+        sequences scores below the threshold, as in
         :class:`~sklearn.ensemble.IsolationForest`.
     code_distance : bool, default=False
         Whether a sequence's error also counts how far its code (the
