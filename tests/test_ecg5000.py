@@ -4,8 +4,9 @@ and the code_distance option on its archive protocol.
 The first trains ``LSTMAutoencoderDetector()`` with its defaults (about a
 minute and a half on a 2-core CPU) and keeps them honest: the AUROC on the
 held-out test beats must stay above a floor set a little under what the
-defaults reach in ``benchmarks/ecg5000.py`` (see BENCHMARKS.md). The second
-(about 20 s) checks that the code distance ranks the archive's test beats
+defaults reach in ``benchmarks/ecg5000.py`` (see BENCHMARKS.md). On the
+archive protocol (about 20 s a fit), the defaults' threshold must keep a
+balanced-accuracy floor, and the code distance must rank the test beats
 better than the same network's reconstruction error.
 """
 
@@ -58,21 +59,45 @@ def test_defaults_threshold_on_tutorial_protocol(fitted, tutorial):
     assert score >= BALANCED_ACCURACY_FLOOR, f"balanced accuracy {score:.4f}"
 
 
-# code_distance=True on the archive protocol (292 training beats, all 4,500
-# TEST beats), where the autoencoder generalises most: in benchmarks/ecg5000.py
-# (section "ecg5000-options-code_distance-True", 2 torch threads) seed 0 gives
-# AUROC 0.9950 with the code distance against 0.9931 for the same network's
+@pytest.fixture(scope="module")
+def archive():
+    """The archive protocol: train on the TRAIN file's 292 normal beats, test
+    on all 4,500 TEST beats."""
+    ecg = load_ecg5000(data_home=ecg5000_dir(), download=False)
+    train, test = ecg.split == "train", ecg.split == "test"
+    return ecg.data[train & ~ecg.is_anomaly], ecg.data[test], ecg.is_anomaly[test]
+
+
+# The defaults' threshold on the archive protocol, where only 29 training
+# beats are held out: benchmarks/ecg5000.py (2 torch threads) gives seed 0 a
+# balanced accuracy of 0.9724 (1 thread: 0.9740). Before the threshold's
+# spread pooled the training rows' log errors (78452e6), the held-out rows'
+# spread alone gave this seed 0.9667, under the floor.
+ARCHIVE_BALANCED_ACCURACY_FLOOR = 0.969
+
+
+def test_defaults_threshold_on_archive_protocol(archive):
+    X_train, X_test, anomalous = archive
+    detector = LSTMAutoencoderDetector(device="cpu", random_state=0).fit(X_train)
+    score = balanced_accuracy_score(
+        np.where(anomalous, -1, 1), detector.predict(X_test)
+    )
+    assert score >= ARCHIVE_BALANCED_ACCURACY_FLOOR, f"balanced accuracy {score:.4f}"
+
+
+# code_distance=True on the archive protocol, where the autoencoder
+# generalises most: in benchmarks/ecg5000.py (section
+# "ecg5000-options-code_distance-True", 2 torch threads) seed 0 gives AUROC
+# 0.9950 with the code distance against 0.9931 for the same network's
 # reconstruction error (seeds 1 and 2: 0.9949 vs 0.9923, 0.9969 vs 0.9940).
 CODE_DISTANCE_AUROC_FLOOR = 0.994
 
 
-def test_code_distance_improves_the_archive_ranking():
-    ecg = load_ecg5000(data_home=ecg5000_dir(), download=False)
-    train, test = ecg.split == "train", ecg.split == "test"
+def test_code_distance_improves_the_archive_ranking(archive):
+    X_train, X_test, anomalous = archive
     detector = LSTMAutoencoderDetector(
         code_distance=True, device="cpu", random_state=0
-    ).fit(ecg.data[train & ~ecg.is_anomaly])
-    X_test, anomalous = ecg.data[test], ecg.is_anomaly[test]
+    ).fit(X_train)
     combined = roc_auc_score(anomalous, -detector.score_samples(X_test))
     # score_timesteps is the reconstruction error alone, per time step
     reconstruction = roc_auc_score(
