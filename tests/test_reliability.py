@@ -33,6 +33,7 @@ from sklearn_lstmae._net import AutoencoderNet, FiniteLossGuard
 
 from .conftest import (
     FAST,
+    RESCORE_RTOL,
     expected_threshold,
     held_out_and_fitted_errors,
     make_sines,
@@ -839,8 +840,11 @@ def test_ctrl_c_leaves_a_fitted_detector_with_a_warning(
     assert np.isfinite(scores).all() and det.predict(sines).shape == (96,)
     # The threshold belongs to the weights the detector holds now.
     held, fitted = held_out_and_fitted_errors(det, sines)
-    np.testing.assert_allclose(np.sort(held), np.sort(det.held_out_errors_), rtol=1e-6)
-    assert det.threshold_ == pytest.approx(expected_threshold(held, fitted), rel=1e-5)
+    np.testing.assert_allclose(
+        np.sort(held), np.sort(det.held_out_errors_), rtol=RESCORE_RTOL
+    )
+    expected = expected_threshold(held, fitted)
+    assert det.threshold_ == pytest.approx(expected, rel=RESCORE_RTOL)
 
 
 def test_early_stopping_is_not_reported_as_an_interrupt(sines):
