@@ -506,8 +506,8 @@ class LSTMAutoencoderDetector(
         """Errors of the rows of the fit's ``X``, training rows leave-one-out.
 
         ``training_distances``: the training codes' leave-one-out distances
-        if the calibration already computed them (no held-out rows), else
-        None.
+        if ``_fit`` already computed them (for the calibration without
+        held-out rows, or for the threshold's spread with them), else None.
         """
         errors = self._errors(X_all)
         if self.code_calibration_ is None:
