@@ -82,7 +82,7 @@ def test_combined_error_follows_its_definition(pair, sines):
     fitted = fitted_e * (fitted_d / np.exp(distance_median)) ** w
     assert coded.threshold_ == pytest.approx(
         expected_threshold(coded.held_out_errors_, fitted),
-        rel=max(1e-4, RESCORE_RTOL),
+        rel=RESCORE_RTOL,
     )
 
     new = make_sines(n=20, seed=7)
