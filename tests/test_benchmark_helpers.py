@@ -120,3 +120,31 @@ def test_ceiling_per_seed_lists_every_seed(ecg5000_benchmark):
         f"{bench.LSTM}, archive, per seed (3, 7): bal. acc. of predict "
         "0.9800, 0.9600; best 0.9900, 0.9850.\n"
     ]
+
+
+def test_misranked_beats_on_a_known_ranking(ecg5000_benchmark):
+    # One feature, training beats at 0: a test beat's distance to the nearest
+    # training beat is its value; the test normals' median distance is 3.
+    X_train = np.zeros((2, 1))
+    X_test = np.array([1, 2, 3, 4, 10, 0.5, 5, 6, 7, 8], dtype=float)[:, None]
+    y = np.repeat([1, -1], 5)
+    runs = [
+        # Normals 0.9 and 1.0 out-score anomaly 0.85; 1.0 also 0.95. For 4/5
+        # normals right a threshold must pass 0.9, which misses 0.85 (not 0.95).
+        {"anomaly_score": np.array([0.1, 0.2, 0.3, 0.9, 1.0, 0.85, 0.95, 2, 3, 4])},
+        {"anomaly_score": np.array([0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 3, 4, 5])},
+    ]
+    beats = ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 4 / 5)
+    assert [b["beat"] for b in beats] == [4, 3, 5]
+    assert [b["normal"] for b in beats] == [True, True, False]
+    np.testing.assert_allclose([b["distance"] for b in beats], [10 / 3, 4 / 3, 0.5 / 3])
+    assert [b["normals_farther"] for b in beats] == [0, 1, 5]
+    assert [b["wrong_side"] for b in beats] == [[2, 0], [1, 0], [2, 0]]
+
+
+def test_misranked_beats_of_a_perfect_ranking_is_empty(ecg5000_benchmark):
+    X_train = np.zeros((3, 2))
+    X_test = np.arange(12, dtype=float).reshape(6, 2)
+    y = np.repeat([1, -1], 3)
+    runs = [{"anomaly_score": np.array([0.0, 1, 2, 3, 4, 5])}]
+    assert ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 1.0) == []
