@@ -496,12 +496,13 @@ def _misranked_section(protocols, results):
     n_normal = int((y == 1).sum())
     need = math.ceil(share * n_normal)
     seeds = ", ".join(str(run["seed"]) for run in runs)
+    plural = "s" if len(runs) > 1 else ""
     header = [
         "test beat",
         "label",
         "distance to nearest training beat (÷ median of test normals)",
         "test normals farther from every training beat",
-        f"beats of the other class on its wrong side (seeds {seeds})",
+        f"beats of the other class on its wrong side (seed{plural} {seeds})",
     ]
     rows = [
         [
