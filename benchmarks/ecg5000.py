@@ -448,10 +448,11 @@ def _misranked_beats(X_train, X_test, y, runs, normal_share):
 
     Keeping ``need = ceil(normal_share * n_normal)`` normal beats right takes
     a threshold above the ``k``-th highest-scored normal beat, ``k = n_normal
-    - need + 1``; every anomalous beat scored below that one is then missed.
+    - need + 1``; every anomalous beat scored at or below that one is then
+    missed.
     Returned, one dict per beat, sorted by label then by distance: the normal
     beats scored above at least one anomalous beat, and the anomalous beats
-    scored below the ``k``-th highest normal, in any run. ``distance`` is the
+    scored at or below the ``k``-th highest normal, in any run. ``distance`` is the
     beat's Euclidean distance to its nearest training beat divided by the
     median of the test normals' (no detector, no label involved);
     ``normals_farther`` counts the test normals farther than that;
@@ -747,7 +748,9 @@ def _misranked_figure(protocols, beats, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    X_train, X_test, _ = protocols["tutorial"]
+    X_train, X_test, y = protocols["tutorial"]
+    n_normal = int((y == 1).sum())
+    need = math.ceil(TARGET_CORRECT_SHARE["tutorial"] * n_normal)
     low, high = np.percentile(X_train, [5, 95], axis=0)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
     for ax, normal in zip(axes, (True, False), strict=True):
@@ -759,7 +762,7 @@ def _misranked_figure(protocols, beats, path):
         kind = (
             "normal beats scored above anomalous ones"
             if normal
-            else ("anomalous beats scored below them")
+            else f"anomalous beats missed at {need}/{n_normal} normals right"
         )
         ax.set(title=f"Tutorial protocol: {kind}", xlabel="sample")
         ax.legend(fontsize=7, ncol=2)
