@@ -443,24 +443,30 @@ def _ceiling_per_seed(results, y_by_protocol):
     return lines
 
 
-def _misranked_beats(X_train, X_test, y, runs, normal_share):
-    """The test beats between the LSTM detector and ``normal_share`` of normals right.
+def _normals_needed(y):
+    """Test normals, and how many must be right for the tutorial's target."""
+    n_normal = int((y == 1).sum())
+    return n_normal, math.ceil(TARGET_CORRECT_SHARE["tutorial"] * n_normal)
 
-    Keeping ``need = ceil(normal_share * n_normal)`` normal beats right takes
-    a threshold above the ``k``-th highest-scored normal beat, ``k = n_normal
-    - need + 1``; every anomalous beat scored at or below that one is then
-    missed.
+
+def _misranked_beats(X_train, X_test, y, runs, need):
+    """The test beats between the LSTM detector and ``need`` normal beats right.
+
+    Keeping ``need`` normal beats right takes a threshold above the ``k``-th
+    highest-scored normal beat, ``k = n_normal - need + 1``; every anomalous
+    beat scored at or below that one is then missed.
+
     Returned, one dict per beat, sorted by label then by distance: the normal
     beats scored above at least one anomalous beat, and the anomalous beats
-    scored at or below the ``k``-th highest normal, in any run. ``distance`` is the
-    beat's Euclidean distance to its nearest training beat divided by the
-    median of the test normals' (no detector, no label involved);
+    scored at or below the ``k``-th highest normal, in any run. ``distance``
+    is the beat's Euclidean distance to its nearest training beat divided by
+    the median of the test normals' (no detector, no label involved);
     ``normals_farther`` counts the test normals farther than that;
     ``wrong_side`` holds, per run, how many beats of the other class the
     detector scores on the wrong side of this one.
     """
     normal = y == 1
-    k = int(normal.sum()) - math.ceil(normal_share * int(normal.sum())) + 1
+    k = int(normal.sum()) - need + 1
     nearest = NearestNeighbors(n_neighbors=1).fit(X_train).kneighbors(X_test)[0][:, 0]
     distance = nearest / np.median(nearest[normal])
     scores = np.array([run["anomaly_score"] for run in runs])
@@ -469,8 +475,9 @@ def _misranked_beats(X_train, X_test, y, runs, normal_share):
     for i, score in enumerate(scores):
         normals, anomalies = np.sort(score[normal]), np.sort(score[~normal])
         wrong[i, normal] = np.searchsorted(anomalies, score[normal], side="left")
-        above = normals.size - np.searchsorted(normals, score[~normal], side="right")
-        wrong[i, ~normal] = above
+        wrong[i, ~normal] = normals.size - np.searchsorted(
+            normals, score[~normal], side="right"
+        )
         picked |= normal & (wrong[i] > 0)
         picked |= ~normal & (score <= normals[-k])
     beats = [
@@ -488,14 +495,12 @@ def _misranked_beats(X_train, X_test, y, runs, normal_share):
 
 def _misranked_section(protocols, results):
     """Markdown for the tutorial beats ``_misranked_beats`` picks (or nothing)."""
-    share = TARGET_CORRECT_SHARE.get("tutorial")
     runs = results.get("tutorial", {}).get(LSTM)
-    if share is None or not runs:
+    if "tutorial" not in TARGET_CORRECT_SHARE or not runs:
         return [], []
     X_train, X_test, y = protocols["tutorial"]
-    beats = _misranked_beats(X_train, X_test, y, runs, share)
-    n_normal = int((y == 1).sum())
-    need = math.ceil(share * n_normal)
+    n_normal, need = _normals_needed(y)
+    beats = _misranked_beats(X_train, X_test, y, runs, need)
     seeds = ", ".join(str(run["seed"]) for run in runs)
     plural = "s" if len(runs) > 1 else ""
     header = [
@@ -701,15 +706,34 @@ def _report(
     return "\n".join(parts)
 
 
-def _roc_figure(results, protocols, paths):
+def _pyplot(figure):
+    """matplotlib.pyplot on the Agg backend; None (and a message) without it."""
     try:
         import matplotlib
     except ImportError:
-        print("matplotlib is not installed: no ROC figure.")
-        return []
+        print(f"matplotlib is not installed: no {figure}.")
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save_figure(plt, fig, paths, dpi):
+    """Write ``fig`` to every path (making folders), close it; the paths."""
+    written = []
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        written.append(path)
+    plt.close(fig)
+    return written
+
+
+def _roc_figure(results, protocols, paths):
+    plt = _pyplot("ROC figure")
+    if plt is None:
+        return []
     n = len(results)
     fig, axes = plt.subplots(2, n, figsize=(6 * n, 10.5), squeeze=False)
     for column, (protocol, runs_by_name) in enumerate(results.items()):
@@ -727,30 +751,16 @@ def _roc_figure(results, protocols, paths):
         axes[0, column].set_title(f"ECG5000, {protocol} protocol")
         axes[0, column].legend(loc="lower right", fontsize=8, title="AUROC, first seed")
         axes[1, column].set(xlim=(0, 0.1), ylim=(0.8, 1.005), title="zoom")
-    written = []
-    for path in paths:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        written.append(path)
-    plt.close(fig)
-    return written
+    return _save_figure(plt, fig, paths, dpi=120)
 
 
 def _misranked_figure(protocols, beats, path):
     """The beats of ``_misranked_beats`` over the training beats' 5-95 % band."""
-    if not beats:
+    plt = _pyplot("figure of the misranked beats") if beats else None
+    if plt is None:
         return []
-    try:
-        import matplotlib
-    except ImportError:
-        return []
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     X_train, X_test, y = protocols["tutorial"]
-    n_normal = int((y == 1).sum())
-    need = math.ceil(TARGET_CORRECT_SHARE["tutorial"] * n_normal)
+    n_normal, need = _normals_needed(y)
     low, high = np.percentile(X_train, [5, 95], axis=0)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
     for ax, normal in zip(axes, (True, False), strict=True):
@@ -766,11 +776,7 @@ def _misranked_figure(protocols, beats, path):
         )
         ax.set(title=f"Tutorial protocol: {kind}", xlabel="sample")
         ax.legend(fontsize=7, ncol=2)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return [path]
+    return _save_figure(plt, fig, [path], dpi=110)
 
 
 def _options_section(params):

@@ -67,12 +67,12 @@ def _auto_threshold(errors, fitted_errors=None):
     (constant training data) a threshold equal to the error would flag
     copies of the training rows at random.
     """
-    median, spread = _log_median_spread(errors)
+    logs = _safe_log(errors)
+    median = np.median(logs)
+    deviations = logs - median
     if fitted_errors is not None and np.size(fitted_errors):
-        spread = _robust_spread(
-            np.concatenate([_centred_logs(errors), _centred_logs(fitted_errors)])
-        )
-    return float(np.exp(median + AUTO_THRESHOLD_K * spread))
+        deviations = np.concatenate([deviations, _centred_logs(fitted_errors)])
+    return float(np.exp(median + AUTO_THRESHOLD_K * _robust_spread(deviations)))
 
 
 AUTO_THRESHOLD_K = 3.0

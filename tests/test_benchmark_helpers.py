@@ -134,7 +134,7 @@ def test_misranked_beats_on_a_known_ranking(ecg5000_benchmark):
         {"anomaly_score": np.array([0.1, 0.2, 0.3, 0.9, 1.0, 0.85, 0.95, 2, 3, 4])},
         {"anomaly_score": np.array([0.1, 0.2, 0.3, 0.4, 0.5, 1, 2, 3, 4, 5])},
     ]
-    beats = ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 4 / 5)
+    beats = ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 4)
     assert [b["beat"] for b in beats] == [4, 3, 5]
     assert [b["normal"] for b in beats] == [True, True, False]
     np.testing.assert_allclose([b["distance"] for b in beats], [10 / 3, 4 / 3, 0.5 / 3])
@@ -147,4 +147,4 @@ def test_misranked_beats_of_a_perfect_ranking_is_empty(ecg5000_benchmark):
     X_test = np.arange(12, dtype=float).reshape(6, 2)
     y = np.repeat([1, -1], 3)
     runs = [{"anomaly_score": np.array([0.0, 1, 2, 3, 4, 5])}]
-    assert ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 1.0) == []
+    assert ecg5000_benchmark._misranked_beats(X_train, X_test, y, runs, 3) == []
