@@ -32,9 +32,13 @@ def _check_sequences(estimator, X, *, reset):
     A list (or tuple) of sequences of different lengths is checked by
     :func:`_check_ragged` and returned padded, as a ``_Ragged``. A list of
     sequences of one length is an ordinary array-like and takes the path
-    above, so it gives exactly the results of the equivalent array.
+    above, so it gives exactly the results of the equivalent array, except
+    when a fitted detector scores it and that length is not the training
+    length: a list holds sequences, and sequences of any length can be
+    scored, whatever the lengths of the training sequences happened to be.
+    Only an array must have as many time steps as the training array.
     """
-    if _is_ragged(X):
+    if _is_ragged(X) or (not reset and _is_other_length_list(estimator, X)):
         return _check_ragged(estimator, X, reset=reset)
     if isinstance(X, (list, tuple)):
         # A list has no dtype; take numpy's (float64 for Python floats) rather
@@ -123,6 +127,16 @@ def _is_ragged(X):
     return len(lengths) > 1
 
 
+def _is_other_length_list(estimator, X):
+    """Whether ``X`` is a list of sequences of another length than at fit."""
+    if not isinstance(X, (list, tuple)) or not X or estimator.n_timesteps_ is None:
+        return False
+    try:
+        return len(X[0]) != estimator.n_timesteps_
+    except TypeError:  # scalars: an ordinary (malformed) array-like
+        return False
+
+
 def _check_ragged(estimator, X, *, reset):
     """Validate a list of sequences of different lengths.
 
@@ -131,16 +145,10 @@ def _check_ragged(estimator, X, *, reset):
     channels and at least one time step. On ``reset`` the estimator records
     ``n_timesteps_ = None`` (no fixed length) and ``n_channels_``, and drops
     ``n_features_in_`` and ``feature_names_in_``, which have no meaning for
-    sequences of different lengths. Otherwise the estimator must have been
-    fitted on variable-length sequences and on as many channels.
+    sequences of different lengths. Otherwise the sequences must have as
+    many channels as the training ones; their lengths are free.
     """
     name = type(estimator).__name__
-    if not reset and estimator.n_timesteps_ is not None:
-        raise ValueError(
-            f"X is a list of sequences of different lengths, but {name} was "
-            f"fitted on sequences of {estimator.n_timesteps_} time steps. Fit it "
-            "on a list of sequences to score sequences of any length."
-        )
     sequences = []
     for i, x in enumerate(X):
         if sp.issparse(x):

@@ -3,6 +3,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+# One torch thread for the whole test session: the models are tiny, and on a
+# busy machine with few cores a thread pool per process costs more than it
+# gives (tests that start processes set their own).
+torch.set_num_threads(1)
 
 # Tiny settings: unit tests train for a fraction of a second.
 FAST = dict(hidden_size=6, latent_size=3, max_epochs=3, batch_size=16)

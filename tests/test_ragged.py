@@ -147,9 +147,31 @@ def test_ragged_model_scores_arrays_of_any_length(fitted):
     assert fitted.score_samples(make_sines(n=3, n_timesteps=5)).shape == (3,)
 
 
-def test_fixed_length_model_refuses_ragged_lists(sines, fitted_sines):
+def test_fixed_length_model_scores_lists_of_any_length(sines, fitted_sines):
+    # The PLAID case: every training sequence of one class happened to have
+    # the same length, the sequences to score do not.
+    X = [sines[0], sines[1][:20], sines[2][:7]]
+    scores = fitted_sines.score_samples(X)
+    alone = [fitted_sines.score_samples(x[np.newaxis])[0] for x in X[:1]]
+    alone += [fitted_sines.score_samples([x])[0] for x in X[1:]]
+    np.testing.assert_allclose(scores, alone, rtol=1e-5)
+    assert [s.shape for s in fitted_sines.score_timesteps(X)] == [(24,), (20,), (7,)]
+    assert [r.shape for r in fitted_sines.reconstruct(X)] == [(24,), (20,), (7,)]
+    # A list of sequences that share another length than the training one.
+    other = [x[:10] for x in sines[:3]]
+    assert fitted_sines.predict(other).shape == (3,)
+    # An array keeps the training length (scikit-learn's n_features_in_).
     with pytest.raises(ValueError, match="fitted on sequences of 24 time steps"):
-        fitted_sines.score_samples([sines[0], sines[1][:20]])
+        fitted_sines.score_samples(np.asarray(other))
+
+
+def test_fit_on_a_list_of_one_length_scores_lists_of_any_length(sines):
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(list(sines[:32]))
+    as_array = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines[:32])
+    np.testing.assert_array_equal(
+        det.score_samples(sines[32:]), as_array.score_samples(sines[32:])
+    )
+    assert det.score_samples([sines[40], sines[41][:5]]).shape == (2,)
 
 
 @pytest.mark.parametrize(

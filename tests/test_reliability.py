@@ -164,14 +164,8 @@ REJECTED = [
 
 # Rejected by the methods of a fitted detector only: shapes other than fit's.
 REJECTED_AFTER_FIT = [
-    # A ragged list is valid for fit (sequences of different lengths, see
-    # test_ragged.py) but not for a detector fitted on one length.
-    (
-        "ragged list",
-        lambda: [[1.0, 2.0], [3.0]],
-        ValueError,
-        "different lengths.*fitted on sequences of 12 time steps",
-    ),
+    # A list of sequences of any length is scored (test_ragged.py); an
+    # array must have the training length.
     (
         "fewer steps",
         lambda: make_sines(n=4, n_timesteps=T - 2),
