@@ -80,33 +80,33 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _manual_hint(url, directory, names):
+def _manual_hint(url, directory, names, env_var):
     return (
         f"You can download {url} yourself and extract {' and '.join(names)} "
-        f"into {directory}, or set data_home (or the {ENV_VAR} environment "
-        "variable) to a directory that already holds them."
+        f"into {directory}, or set data_home (or the {env_var} environment "
+        "variable) to where a copy of them already is."
     )
 
 
-def _unwritable(directory, exc):
+def _unwritable(directory, exc, env_var):
     """A PermissionError (or OSError) naming ``directory`` and the way out."""
     cls = PermissionError if isinstance(exc, PermissionError) else OSError
     reason = exc.strerror or str(exc)
     return cls(
         f"Cannot write to the data directory {directory} ({reason}). Pass "
-        f"data_home= a writable directory, or set the {ENV_VAR} environment "
+        f"data_home= a writable directory, or set the {env_var} environment "
         "variable to one."
     )
 
 
-def _temp_file(directory, name):
+def _temp_file(directory, name, env_var):
     """Open a new binary temporary file ``.<name>.*.part`` in ``directory``."""
     try:
         return NamedTemporaryFile(
             mode="wb", dir=directory, prefix=f".{name}.", suffix=".part", delete=False
         )
     except OSError as exc:
-        raise _unwritable(directory, exc) from exc
+        raise _unwritable(directory, exc, env_var) from exc
 
 
 def _download(url, fh, *, timeout, hint):
@@ -155,10 +155,10 @@ def _find_member(archive, name):
     return matches[0] if matches else None
 
 
-def _extract(archive, info, directory, temps):
+def _extract(archive, info, directory, temps, env_var):
     """Copy one member to a new temp file in ``directory``; return its sha256."""
     digest = hashlib.sha256()
-    out = _temp_file(directory, PurePosixPath(info.filename).name)
+    out = _temp_file(directory, PurePosixPath(info.filename).name, env_var)
     temps.append(out.name)
     with out, archive.open(info) as src:
         while chunk := src.read(_CHUNK_SIZE):
@@ -167,13 +167,16 @@ def _extract(archive, info, directory, temps):
     return digest.hexdigest()
 
 
-def _fetch_zip_members(url, directory, names, *, checksums=None, timeout=60.0):
+def _fetch_zip_members(
+    url, directory, names, *, checksums=None, timeout=60.0, env_var=ENV_VAR
+):
     """Download the zip at ``url`` and extract ``names`` into ``directory``.
 
     Members are found by base name anywhere in the archive. ``checksums``
     maps member names to their expected hex sha256. The zip itself is not
     kept. On any failure every temporary file is removed and no target file
-    is created or replaced.
+    is created or replaced. ``env_var`` is the environment variable that the
+    error messages name as a way to point the loader at a copy.
 
     Raises
     ------
@@ -189,14 +192,14 @@ def _fetch_zip_members(url, directory, names, *, checksums=None, timeout=60.0):
         raise ValueError(f"Only http(s) URLs can be downloaded, got {url!r}.")
     directory = Path(directory)
     checksums = checksums or {}
-    hint = _manual_hint(url, directory, names)
+    hint = _manual_hint(url, directory, names, env_var)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _unwritable(directory, exc) from exc
+        raise _unwritable(directory, exc, env_var) from exc
     temps = []
     try:
-        zip_file = _temp_file(directory, "download.zip")
+        zip_file = _temp_file(directory, "download.zip", env_var)
         temps.append(zip_file.name)
         with zip_file:
             _download(url, zip_file, timeout=timeout, hint=hint)
@@ -210,7 +213,7 @@ def _fetch_zip_members(url, directory, names, *, checksums=None, timeout=60.0):
                             f"The archive downloaded from {url} does not contain "
                             f"{name}. {hint}"
                         )
-                    actual = _extract(archive, info, directory, temps)
+                    actual = _extract(archive, info, directory, temps, env_var)
                     extracted[name] = temps[-1]
                     expected = checksums.get(name)
                     if expected is not None and actual != expected.lower():
