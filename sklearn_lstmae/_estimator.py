@@ -112,10 +112,11 @@ class LSTMAutoencoderDetector(
     max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data. ``"auto"`` gives
         about 3,000 optimizer steps in all: ``ceil(3000 / n_batches)`` epochs,
-        at least 20 and at most 100, where ``n_batches`` is the number of
-        batches in one pass. Small training sets then get more passes (100
-        for ECG5000's 292 normal training beats) and large ones fewer (43 for
-        the tutorial protocol's 2,481).
+        where ``n_batches`` is the number of batches in one pass, at least 20
+        and at most 100 with early stopping (see ``patience``), at most 400
+        without. Small training sets then get more passes and large ones
+        fewer; without a held-out loss to stop on, the step budget alone
+        decides how long a small training set is trained.
     batch_size : int, default=32
         Sequences per gradient step. Scoring streams the input in chunks of
         ``max(batch_size, 128)`` sequences on the CPU (1024 on a GPU), so its
@@ -135,9 +136,12 @@ class LSTMAutoencoderDetector(
     validation_fraction : float, default=0.1
         Share of the training sequences held out. They drive early stopping and,
         when ``contamination="auto"``, the threshold.
-    patience : int or None, default=10
+    patience : int, "auto" or None, default="auto"
         Epochs without improvement of the held-out loss before training stops
-        (the best weights are kept). ``None`` disables early stopping.
+        (the best weights are kept). ``"auto"`` is 10 when at least 20
+        sequences are held out and no early stopping otherwise: the loss of
+        a few held-out sequences is too noisy to stop on. ``None`` disables
+        early stopping.
     standardize : bool, default=True
         Whether to centre and scale each channel with the mean and standard
         deviation learned in :meth:`fit` (over all training sequences and time
@@ -247,9 +251,13 @@ class LSTMAutoencoderDetector(
     time steps only, so a sequence gets the same score alone as inside a
     batch of longer or shorter ones (up to float rounding). A list of
     sequences of one length is just an array-like: it gives the results of
-    the equivalent 2-D or 3-D array. After fitting on different lengths,
-    ``n_timesteps_`` is None and sequences of any length can be scored;
-    after fitting on one length, lists of different lengths are refused.
+    the equivalent 2-D or 3-D array. Lengths are a property of the data, not
+    of the model: a list of sequences of any lengths can be scored whatever
+    the detector was fitted on (even if every training sequence had the same
+    length). An array is a batch of one length: after fitting on an array
+    (or a list of one length), arrays must have the training number of time
+    steps, as scikit-learn requires; after fitting on different lengths,
+    ``n_timesteps_`` is None and arrays of any length are accepted too.
 
     Training uses normal data: when ``y`` is passed to :meth:`fit`, rows
     labelled -1 are left out, so the detector can be tuned with
@@ -325,7 +333,11 @@ class LSTMAutoencoderDetector(
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "patience": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "standardize": ["boolean"],
         "contamination": [
             StrOptions({"auto"}),
@@ -354,7 +366,7 @@ class LSTMAutoencoderDetector(
         lr=5e-3,
         noise_std=0.0,
         validation_fraction=0.1,
-        patience=10,
+        patience="auto",
         standardize=True,
         contamination="auto",
         code_distance=False,

@@ -8,18 +8,34 @@ from ._module import LSTMAutoencoder
 from ._net import ArrayBatches, AutoencoderNet, FiniteLossGuard, PicklableLRScheduler
 
 _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
-# max_epochs="auto": about this many optimizer steps, within these epochs.
-_AUTO_STEPS, _AUTO_MIN_EPOCHS, _AUTO_MAX_EPOCHS = 3000, 20, 100
+# max_epochs="auto": about this many optimizer steps, within these epochs;
+# the larger cap applies without early stopping, where the step budget alone
+# decides how long a small training set is trained.
+_AUTO_STEPS, _AUTO_MIN_EPOCHS = 3000, 20
+_AUTO_MAX_EPOCHS, _AUTO_MAX_EPOCHS_UNSTOPPED = 100, 400
+# patience="auto": this many epochs, with at least this many held-out rows;
+# the loss of fewer is too noisy to stop on.
+_AUTO_PATIENCE, _MIN_STOPPING_ROWS = 10, 20
 # Share of the optimizer steps spent raising the learning rate to `lr`.
 _WARMUP_SHARE = 0.05
 
 
-def _resolve_max_epochs(max_epochs, n_batches):
+def _resolve_patience(patience, n_held):
+    """Early-stopping patience in epochs, or None for no early stopping."""
+    if n_held == 0:
+        return None
+    if patience == "auto":
+        return _AUTO_PATIENCE if n_held >= _MIN_STOPPING_ROWS else None
+    return patience
+
+
+def _resolve_max_epochs(max_epochs, n_batches, early_stopping):
     """Epochs to train: ``max_epochs``, or the "auto" rule's step budget."""
     if max_epochs != "auto":
         return max_epochs
+    cap = _AUTO_MAX_EPOCHS if early_stopping else _AUTO_MAX_EPOCHS_UNSTOPPED
     epochs = -(-_AUTO_STEPS // n_batches)
-    return min(_AUTO_MAX_EPOCHS, max(_AUTO_MIN_EPOCHS, epochs))
+    return min(cap, max(_AUTO_MIN_EPOCHS, epochs))
 
 
 def _make_net(params, *, n_features, n_train, valid, seed, device):
@@ -33,7 +49,10 @@ def _make_net(params, *, n_features, n_train, valid, seed, device):
     """
     batch_size = params["batch_size"]
     n_batches = -(-n_train // batch_size)
-    max_epochs = _resolve_max_epochs(params["max_epochs"], n_batches)
+    patience = _resolve_patience(params["patience"], 0 if valid is None else len(valid))
+    max_epochs = _resolve_max_epochs(
+        params["max_epochs"], n_batches, patience is not None
+    )
     callbacks = [
         ("finite_loss", FiniteLossGuard()),
         ("clip", GradientNormClipping(gradient_clip_value=1.0)),
@@ -48,12 +67,9 @@ def _make_net(params, *, n_features, n_train, valid, seed, device):
             ),
         ),
     ]
-    if valid is not None and params["patience"] is not None:
+    if patience is not None:
         callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(patience=params["patience"], load_best=True),
-            )
+            ("early_stopping", EarlyStopping(patience=patience, load_best=True))
         )
     return AutoencoderNet(
         LSTMAutoencoder,

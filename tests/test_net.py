@@ -106,3 +106,32 @@ def test_noise_is_seeded_and_scoring_is_clean(sines, fitted_sines):
 def test_negative_noise_is_rejected():
     with pytest.raises(ValueError, match="'noise_std' parameter"):
         LSTMAutoencoderDetector(**FAST, noise_std=-0.1).fit(make_sines())
+
+
+def test_auto_patience_needs_enough_held_out_rows():
+    from sklearn_lstmae._training import _resolve_patience
+
+    assert _resolve_patience("auto", 20) == 10
+    assert _resolve_patience("auto", 19) is None  # too few to stop on
+    assert _resolve_patience(3, 2) == 3  # an explicit patience always applies
+    assert _resolve_patience(3, 0) is None  # no held-out rows, nothing to watch
+    assert _resolve_patience(None, 100) is None
+
+
+def test_auto_epochs_follow_the_step_budget():
+    from sklearn_lstmae._training import _resolve_max_epochs
+
+    assert _resolve_max_epochs("auto", 9, early_stopping=True) == 100
+    assert _resolve_max_epochs("auto", 70, early_stopping=True) == 43
+    assert _resolve_max_epochs("auto", 1, early_stopping=False) == 400
+    assert _resolve_max_epochs("auto", 3, early_stopping=False) == 400
+    assert _resolve_max_epochs("auto", 30, early_stopping=False) == 100
+    assert _resolve_max_epochs("auto", 1000, early_stopping=False) == 20
+    assert _resolve_max_epochs(7, 1, early_stopping=False) == 7
+
+
+@pytest.mark.parametrize("n_rows, stops", [(96, False), (240, True)])
+def test_early_stopping_only_with_enough_held_out_rows(n_rows, stops):
+    det = LSTMAutoencoderDetector(**FAST, random_state=0)
+    det.fit(make_sines(n=n_rows))  # 10 and 24 held-out rows
+    assert ("early_stopping" in dict(det.net_.callbacks_)) is stops
