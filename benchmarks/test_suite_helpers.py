@@ -1,0 +1,102 @@
+"""Fast tests of benchmarks/suite.py's pure helpers (no data, no training).
+
+Run with ``python -m pytest benchmarks/test_suite_helpers.py``.
+"""
+
+import json
+
+import _suite_data as data
+import numpy as np
+import suite
+
+
+def _record(dataset="UnitTest", unit="1", detector="LSTM", seed=0, **result):
+    record = {"group": data.group_of(dataset), "dataset": dataset, "class": unit}
+    return record | {"detector": detector, "seed": seed, "config": "defaults"} | result
+
+
+# UnitTest, two classes. LSTM per seed: (0.9 + 0.4) / 2 = 0.65 and (0.8 + 0.6) / 2
+# = 0.7; IsolationForest 0.7; OneClassSVM (no seed) 0.65; KNN fails; ROCKAD 0.6.
+RECORDS = [
+    _record(unit="1", auroc=0.9, fit_s=2.0),
+    _record(unit="2", auroc=0.4, fit_s=4.0),
+    _record(unit="1", seed=1, auroc=0.8, fit_s=3.0),
+    _record(unit="2", seed=1, auroc=0.6, fit_s=5.0),
+    *(
+        _record(unit=u, detector="IsolationForest", seed=s, auroc=0.7, fit_s=0.1)
+        for u in "12"
+        for s in (0, 1)
+    ),
+    _record(unit="1", detector="OneClassSVM", seed=None, auroc=0.8, fit_s=0.01),
+    _record(unit="2", detector="OneClassSVM", seed=None, auroc=0.5, fit_s=0.01),
+    _record(unit="1", detector="KNN", seed=None, error="ValueError: too few"),
+    _record(unit="2", detector="KNN", seed=None, auroc=0.9, fit_s=0.01),
+    *(
+        _record(unit=u, detector="ROCKAD", seed=s, auroc=0.6, fit_s=1.0)
+        for u in "12"
+        for s in (0, 1)
+    ),
+]
+
+
+def test_pad_last_repeats_each_series_last_value():
+    padded = data.pad_last([np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])], 4)
+    np.testing.assert_array_equal(padded, [[1, 2, 2, 2], [3, 4, 5, 5]])
+    equal = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(data.pad_last(equal, 3), equal)
+
+
+def test_resume_key_ignores_results_and_separates_configurations(tmp_path):
+    job = _record(params={"max_epochs": 2}, config=suite.config_key({"max_epochs": 2}))
+    done = job | {"auroc": 0.9, "fit_s": 1.0}
+    assert suite.job_key(job) == suite.job_key(done)
+    assert suite.job_key(job) != suite.job_key(_record())
+    assert suite.job_key(_record()) != suite.job_key(_record(seed=1))
+    assert suite.config_key({}) == "defaults"
+    path = tmp_path / "runs.jsonl"
+    lines = [json.dumps(done), json.dumps(done | {"auroc": 0.5}), '{"cut sho']
+    path.write_text("\n".join(lines))
+    assert suite.read_runs(path) == {suite.job_key(job): done | {"auroc": 0.5}}
+    assert suite.read_runs(tmp_path / "missing.jsonl") == {}
+
+
+def test_tables_bold_the_best_and_mark_failures():
+    cells = suite.summarize(RECORDS)
+    rows = suite.dataset_rows(cells, ["UnitTest"])
+    means = suite.grid([*rows, suite.mean_row(cells, ["UnitTest"])], suite.DETECTORS)
+    expected = "0.675 ± 0.035 | **0.700** | 0.650 | n/a | failed | 0.600 |"
+    assert f"| UnitTest | {expected}" in means
+    mean = expected.replace("failed", "n/a")  # a mean over a failed cell: none
+    assert f"| mean of 1 one-class UCR | {mean}" in means
+    worst = suite.grid(rows, suite.DETECTORS, suite.worst_text)
+    assert (
+        "| UnitTest | 0.500 (class 2) | **0.700 (class 1)** | 0.500 (class 2) |"
+        in worst
+    )
+    fit = suite.grid(rows, suite.DETECTORS, suite.fit_text)
+    assert "| UnitTest | 3.50 | 0.10 | 0.01 | n/a | 0.01 | 1.00 |" in fit
+
+
+def test_verdicts_compare_with_the_best_classical_peer_and_rockad():
+    table = suite.verdict_table(suite.summarize(RECORDS))
+    peer = "best classical: IsolationForest 0.7000"
+    assert f"| UnitTest | 0.6750 | {peer} | **no** | 1, 0 |" in table
+    assert f"| suite mean of 1 | 0.6750 | {peer} | **no** | 1, 0 |" in table
+    assert "| suite mean vs ROCKAD | 0.6750 | ROCKAD 0.6000 | yes |  |" in table
+
+
+def test_ecg5000_targets_and_top_stamp_hits():
+    records = [
+        _record("ECG5000", "tutorial", seed=0, auroc=0.999, fit_s=1.0),
+        _record("ECG5000", "tutorial", seed=1, auroc=0.996, fit_s=1.0),
+        _record("yahoo", "series", seed=0, auroc=0.8, top_hit=True, fit_s=1.0),
+        _record("yahoo", "series", seed=1, auroc=0.9, top_hit=False, fit_s=1.0),
+    ]
+    cells = suite.summarize(records)
+    targets = suite.ecg_targets(cells)
+    measured = "0.9975 (worst seed 0.9960)"
+    assert f"| ECG5000 tutorial: AUROC ≥ 0.997 | {measured} | yes | **no** |" in targets
+    assert "archive" not in targets
+    assert suite.auroc_text(cells["yahoo", "LSTM"], "LSTM")[1] == (
+        "0.850 ± 0.071, top 1/2"
+    )
