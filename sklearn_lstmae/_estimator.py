@@ -41,7 +41,7 @@ from ._scoring import (
     _value_errors,
     _with_code_distance,
 )
-from ._training import _LOSSES, _make_net
+from ._training import _LOSSES, _make_net, _resolve_patch_size
 from ._validation import _check_sequences, _check_y
 
 # Sequences per forward pass when scoring: small chunks stay in the CPU's
@@ -102,11 +102,15 @@ class LSTMAutoencoderDetector(
         Dropout between stacked LSTM layers; ignored when ``num_layers=1``.
     bidirectional : bool, default=True
         Whether the encoder reads each sequence in both directions.
-    patch_size : int, default=2
+    patch_size : int or "auto", default="auto"
         Consecutive time steps that one LSTM step reads and rebuilds together.
         The recurrence runs over ``ceil(n_timesteps / patch_size)`` steps, so
         a larger patch trains and scores faster; errors are still computed
-        for every time step.
+        for every time step. ``"auto"`` is ``max(2, ceil(T / 70))`` for
+        training sequences of at most ``T`` time steps: 2 up to 140 steps, and
+        a recurrence of at most 70 steps for longer ones, whose training time
+        then grows with their length only through the patch width (see
+        ``patch_size_``).
     loss : {"mse", "l1"}, default="mse"
         Reconstruction loss, used for training and as the per-sequence error.
     max_epochs : int or "auto", default="auto"
@@ -224,6 +228,8 @@ class LSTMAutoencoderDetector(
         after unpickling a model trained on CUDA where CUDA is unavailable.
     n_epochs_ : int
         Number of complete training epochs.
+    patch_size_ : int
+        The patch width the module was built with (``patch_size``, resolved).
     n_timesteps_ : int or None
         Length of each training sequence; ``None`` after fitting on a list of
         sequences of different lengths (then sequences of any length are
@@ -324,7 +330,10 @@ class LSTMAutoencoderDetector(
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
-        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "patch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "loss": [StrOptions(set(_LOSSES))],
         "max_epochs": [
             Interval(Integral, 1, None, closed="left"),
@@ -359,7 +368,7 @@ class LSTMAutoencoderDetector(
         num_layers=1,
         dropout=0.0,
         bidirectional=True,
-        patch_size=2,
+        patch_size="auto",
         loss="mse",
         max_epochs="auto",
         batch_size=32,
@@ -473,6 +482,7 @@ class LSTMAutoencoderDetector(
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.device_ = _resolve_device(self.device)
         self.mean_, self.scale_ = _standardization(X, self.standardize)
+        self.patch_size_ = _resolve_patch_size(self.patch_size, X.shape[1])
 
         train_rows, held_rows = self._split(X.shape[0], seed)
         X_train, X_held = X[train_rows], X[held_rows]
@@ -817,6 +827,7 @@ class LSTMAutoencoderDetector(
             self.get_params(deep=False),
             n_features=X_train.shape[2],
             n_train=X_train.shape[0],
+            patch_size=self.patch_size_,
             valid=valid,
             seed=seed,
             device=self.device_,

@@ -33,7 +33,7 @@ _ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
 # Arrays that are None unless an option uses them, stored in their own dtype.
 _OPTIONAL_ARRAYS = ("train_codes_", "code_calibration_")
 _FLOATS = ("offset_",)
-_INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_")
+_INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_", "patch_size_")
 
 
 def _params_file_state(detector):

@@ -20,6 +20,18 @@ _AUTO_PATIENCE, _MIN_STOPPING_ROWS = 10, 20
 _WARMUP_SHARE = 0.05
 
 
+# patch_size="auto": the recurrence runs over at most this many steps, with
+# patches of at least two time steps.
+_AUTO_RECURRENCE, _MIN_AUTO_PATCH = 70, 2
+
+
+def _resolve_patch_size(patch_size, n_timesteps):
+    """Time steps per LSTM step for training sequences of ``n_timesteps``."""
+    if patch_size != "auto":
+        return patch_size
+    return max(_MIN_AUTO_PATCH, -(-n_timesteps // _AUTO_RECURRENCE))
+
+
 def _resolve_patience(patience, n_held):
     """Early-stopping patience in epochs, or None for no early stopping."""
     if n_held == 0:
@@ -38,10 +50,11 @@ def _resolve_max_epochs(max_epochs, n_batches, early_stopping):
     return min(cap, max(_AUTO_MIN_EPOCHS, epochs))
 
 
-def _make_net(params, *, n_features, n_train, valid, seed, device):
+def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
     """The unfitted skorch net for a detector's parameters.
 
     ``params``: the detector's ``get_params()``; ``n_train``: training rows;
+    ``patch_size``: the resolved patch width;
     ``valid``: a skorch ``Dataset`` of held-out rows (already in model
     space), or None for no held-out loss and no early stopping. Adam under a
     one-cycle schedule stepped every batch, gradient norms clipped at 1, a
@@ -79,7 +92,7 @@ def _make_net(params, *, n_features, n_train, valid, seed, device):
         module__num_layers=params["num_layers"],
         module__dropout=params["dropout"],
         module__bidirectional=params["bidirectional"],
-        module__patch_size=params["patch_size"],
+        module__patch_size=patch_size,
         criterion=_LOSSES[params["loss"]],
         optimizer=torch.optim.Adam,
         lr=params["lr"],

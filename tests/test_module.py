@@ -63,3 +63,22 @@ def test_ragged_fit_with_patches_and_params_file(tmp_path):
     other = LSTMAutoencoderDetector(**FAST, patch_size=4).load_params(tmp_path / "p.pt")
     np.testing.assert_array_equal(other.score_samples(X[:3]), batch)
     assert other.n_timesteps_ is None
+
+
+def test_auto_patch_keeps_the_recurrence_short():
+    from sklearn_lstmae._training import _resolve_patch_size
+
+    sizes = [_resolve_patch_size("auto", n) for n in (1, 24, 140, 141, 427, 1460)]
+    assert sizes == [2, 2, 2, 3, 7, 21]
+    assert _resolve_patch_size(5, 1460) == 5
+
+
+def test_auto_patch_of_a_ragged_fit_survives_the_params_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = [np.sin(np.linspace(0, 6, n)) + rng.normal(0, 0.05, n) for n in (150, 290)]
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X * 8)
+    assert det.patch_size_ == 5 and det.net_.module_.encoder.input_size == 5
+    det.save_params(tmp_path / "p.pt")
+    other = LSTMAutoencoderDetector(**FAST).load_params(tmp_path / "p.pt")
+    assert other.patch_size_ == 5
+    np.testing.assert_array_equal(other.score_samples(X), det.score_samples(X))
