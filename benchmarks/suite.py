@@ -206,9 +206,10 @@ def rows_of(cells, group=None):
 
 
 def summarize(records):
-    """{(row, detector): cell}. A cell: ``per_seed`` (mean AUROC over classes; empty
-    if a job failed), ``per_class`` (mean over seeds), ``below`` (classes under 0.5
-    per seed), ``hits`` (top stamp labelled anomalous), ``fit_s``, ``failed``."""
+    """{(row, detector): cell}. A cell: ``per_seed`` (mean AUROC over the classes
+    whose job ran), ``per_class`` (mean over seeds), ``below`` (classes under 0.5
+    per seed), ``hits`` (top stamp labelled anomalous), ``fit_s``, ``failed`` (jobs
+    that raised; the report says so beside the mean)."""
     groups = {}
     for r in records:
         groups.setdefault((row_name(r), r["detector"]), []).append(r)
@@ -221,7 +222,7 @@ def summarize(records):
             by_class.setdefault(r["class"], []).append(r["auroc"])
         failed = len(group) - len(runs)
         cells[key] = {
-            "per_seed": {} if failed else {s: np.mean(a) for s, a in by_seed.items()},
+            "per_seed": {s: np.mean(a) for s, a in by_seed.items()},
             "per_class": {c: np.mean(a) for c, a in by_class.items()},
             "below": {s: sum(a < 0.5 for a in v) for s, v in by_seed.items()},
             "hits": [r["top_hit"] for r in runs if "top_hit" in r],
@@ -241,7 +242,7 @@ def mean_over(cells, rows, detector):
         "per_seed": {s: np.mean([c["per_seed"][s] for c in found]) for s in seeds},
         "below": {s: sum(c["below"][s] for c in found) for s in seeds},
         "hits": [],
-        "failed": 0,
+        "failed": sum(c["failed"] for c in found),
     }
 
 
@@ -269,6 +270,8 @@ def auroc_text(cell, detector):
     text = f"{stats[0]:.3f}"
     if detector == LSTM and stats[1] is not None:
         text += f" ± {stats[1]:.3f}"
+    if cell.get("failed"):
+        text += f" ({cell['failed']} failed)"
     hits = cell["hits"]
     if hits:  # TSAD: top stamp in a labelled anomaly, yes/no or seeds of all
         one = "yes" if hits[0] else "no"
@@ -416,6 +419,9 @@ def report(records, args, wall_seconds, figure_path):
         "series of the dataset (train and test together); the LSTM gets a list.",
         f"Seeded detectors ({', '.join(SEEDED)}): mean over seeds; the LSTM's ± is "
         "the sample std over seeds of its mean over classes. The others ran once.",
+        "A detector that failed on some classes (jobs) is averaged over those it "
+        "ran on, and its cell says how many failed; a mean over datasets carries "
+        "the count along.",
         "TSAD cells: time-stamp AUROC, then whether the top-scoring stamp lies in a "
         "labelled anomaly (top yes/no, or the seeds where it does).",
         "Anomaly scores: `-score_samples` (scikit-learn's detectors, the LSTM), "

@@ -64,14 +64,14 @@ def test_tables_bold_the_best_and_mark_failures():
     cells = suite.summarize(RECORDS)
     rows = suite.dataset_rows(cells, ["UnitTest"])
     means = suite.grid([*rows, suite.mean_row(cells, ["UnitTest"])], suite.DETECTORS)
-    expected = "0.675 ± 0.035 | **0.700** | 0.650 | n/a | failed | 0.600 |"
+    # KNN failed on class 1: its mean is over class 2 alone, and says so.
+    expected = "0.675 ± 0.035 | 0.700 | 0.650 | n/a | **0.900 (1 failed)** | 0.600 |"
     assert f"| UnitTest | {expected}" in means
-    mean = expected.replace("failed", "n/a")  # a mean over a failed cell: none
-    assert f"| mean of 1 one-class UCR | {mean}" in means
+    assert f"| mean of 1 one-class UCR | {expected}" in means
     worst = suite.grid(rows, suite.DETECTORS, suite.worst_text)
     assert (
-        "| UnitTest | 0.500 (class 2) | **0.700 (class 1)** | 0.500 (class 2) |"
-        in worst
+        "| UnitTest | 0.500 (class 2) | 0.700 (class 1) | 0.500 (class 2) | n/a "
+        "| **0.900 (class 2)** |" in worst
     )
     fit = suite.grid(rows, suite.DETECTORS, suite.fit_text)
     assert "| UnitTest | 3.50 | 0.10 | 0.01 | n/a | 0.01 | 1.00 |" in fit
@@ -79,7 +79,7 @@ def test_tables_bold_the_best_and_mark_failures():
 
 def test_verdicts_compare_with_the_best_classical_peer_and_rockad():
     table = suite.verdict_table(suite.summarize(RECORDS))
-    peer = "best classical: IsolationForest 0.7000"
+    peer = "best classical: KNN 0.9000"
     assert f"| UnitTest | 0.6750 | {peer} | **no** | 1, 0 |" in table
     assert f"| suite mean of 1 | 0.6750 | {peer} | **no** | 1, 0 |" in table
     assert "| suite mean vs ROCKAD | 0.6750 | ROCKAD 0.6000 | yes |  |" in table
