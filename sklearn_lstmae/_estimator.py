@@ -1,5 +1,6 @@
 """LSTMAutoencoderDetector: the scikit-learn estimator."""
 
+import copy
 import functools
 import warnings
 from numbers import Integral, Real
@@ -904,8 +905,22 @@ class LSTMAutoencoderDetector(
         return n_epochs
 
     def _codes(self, X):
-        """Codes of validated sequences, float32 (n_samples, latent_size)."""
-        return np.concatenate([c for _, c in self._infer(self.net_.module_.encode, X)])
+        """Codes of validated sequences, float32 (n_samples, latent_size).
+
+        The encoder runs in float64 (except on MPS, which has no float64) and
+        its codes are rounded to float32: a float32 encoder's codes change in
+        their last digits with the size of the batch they are computed in,
+        and the code distance would carry that change into the scores.
+        """
+        module = self.net_.module_
+        encode = module.encode
+        if torch.device(self.device_).type != "mps":
+            double = copy.deepcopy(module).double()
+
+            def encode(x, lengths=None):
+                return double.encode(x.double(), lengths)
+
+        return np.concatenate([c for _, c in self._infer(encode, X)])
 
     def _encoding_noise(self, X):
         """Largest change of a training code computed alone, not in a batch.
