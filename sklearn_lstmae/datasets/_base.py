@@ -55,6 +55,11 @@ def get_data_home(data_home=None):
     >>> get_data_home("some/dir").name
     'dir'
     """
+    return _data_home(data_home, ENV_VAR, "ECG5000")
+
+
+def _data_home(data_home, env_var, folder):
+    """``data_home``, else ``$env_var``, else ``folder`` in the user cache."""
     if data_home is not None:
         if not isinstance(data_home, (str, os.PathLike)):
             raise TypeError(
@@ -64,11 +69,11 @@ def get_data_home(data_home=None):
         if os.fspath(data_home) == "":
             raise ValueError("data_home must not be an empty string.")
         return Path(data_home).expanduser()
-    env = os.environ.get(ENV_VAR)
+    env = os.environ.get(env_var)
     if env:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "sklearn_lstmae" / "ECG5000"
+    return Path(cache).expanduser() / "sklearn_lstmae" / folder
 
 
 def _sha256(path):

@@ -7,14 +7,12 @@ The loader keeps series of different lengths as a list of arrays, the input
 :class:`~sklearn_lstmae.LSTMAutoencoderDetector` takes for them.
 """
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _fetch_zip_members, get_data_home
+from ._base import _data_home, _fetch_zip_members
 from ._ecg5000 import _SUBSETS, _check_bool
 
 UCR_URL = "https://www.timeseriesclassification.com/aeon-toolkit/{name}.zip"
@@ -48,13 +46,7 @@ def get_ucr_data_home(data_home=None):
     >>> get_ucr_data_home("some/dir").name
     'dir'
     """
-    if data_home is not None:
-        return get_data_home(data_home)  # the same checks and ~ expansion
-    env = os.environ.get(UCR_ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "sklearn_lstmae" / "UCR"
+    return _data_home(data_home, UCR_ENV_VAR, "UCR")
 
 
 def _invalid(path, lineno, message):
