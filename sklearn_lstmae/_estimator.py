@@ -164,7 +164,8 @@ class LSTMAutoencoderDetector(
         saw; their codes still lie away from those of the training data. The
         error is then ``e * (d / d_med) ** w``: ``e`` the reconstruction
         error, ``d`` the Euclidean distance to the nearest code of a
-        training sequence, ``d_med`` the median of ``d`` over the held-out
+        training sequence (for a training sequence scored again, to the
+        nearest other one), ``d_med`` the median of ``d`` over the held-out
         sequences and ``w`` the ratio of the robust spreads (1.4826 times the
         median absolute deviation) of ``log e`` and ``log d`` over them. On
         the log scale this adds the two robust z-scores, in the units of
@@ -217,6 +218,11 @@ class LSTMAutoencoderDetector(
     train_codes_ : ndarray of shape (n_training_sequences, latent_size) or None
         Codes of the sequences the weights were fitted on (float32), the
         reference of the code distance; ``None`` unless ``code_distance=True``.
+    train_code_distances_ : ndarray of shape (n_training_sequences,) or None
+        Each training code's distance to its nearest other training code
+        (1 for a single training sequence): the distance a training
+        sequence scored again is measured by. ``None`` unless
+        ``code_distance=True``.
     code_calibration_ : ndarray of shape (3,) or None
         The smallest distance that counts (smaller ones count as it): 1e-5
         times the root-mean-square norm of the training codes, or 10 times
@@ -442,11 +448,9 @@ class LSTMAutoencoderDetector(
     def fit_predict(self, X, y=None):
         """Fit on ``X``, then label each of its sequences +1 or -1.
 
-        The same labels as ``fit(X, y).predict(X)``, except with
-        ``code_distance=True``: there each training sequence's code is in
-        the reference set, so ``predict`` would measure its distance to
-        itself (zero); here it is its distance to the nearest other training
-        code, as for a sequence the detector has not seen.
+        The same labels as ``fit(X, y).predict(X)``. With
+        ``code_distance=True`` both measure a training sequence's code by its
+        distance to the nearest other training code, not to itself.
 
         Parameters
         ----------
@@ -468,7 +472,7 @@ class LSTMAutoencoderDetector(
         """Fit; with ``errors_of_X``, return the errors of the rows of ``X``.
 
         Those errors measure the code distance of each training row to the
-        nearest other training code (see ``_fit_data_errors``). They are
+        nearest other training code (``_nearest_code_distances``). They are
         computed anyway with a float ``contamination``, which needs them.
         """
         X = _check_sequences(self, X, reset=True)
@@ -491,19 +495,20 @@ class LSTMAutoencoderDetector(
         self.net_.fit(self._to_model_space(X_train), None)
         self.n_epochs_ = self._epochs_run()
 
-        self.train_codes_ = self._codes(X_train) if self.code_distance else None
+        self.train_codes_ = self.train_code_distances_ = None
         self.code_calibration_ = None
+        if self.code_distance:
+            self.train_codes_ = self._codes(X_train)
+            self.train_code_distances_ = self._training_code_distances()
         held = X_held.shape[0] > 0
         errors = self._errors(X_held if held else X_train)
-        training_distances = None  # leave-one-out, computed at most once
         if self.code_distance:
-            if held:
-                distances = self._code_distances(X_held)
-            else:
-                distances = training_distances = self._training_code_distances()
             resolution = _code_resolution(
                 self.train_codes_, self._encoding_noise(X_train)
             )
+            distances = self.train_code_distances_
+            if held:
+                distances = self._code_distances(X_held, resolution)
             self.code_calibration_ = _code_calibration(errors, distances, resolution)
             errors = _with_code_distance(errors, distances, self.code_calibration_)
         self.held_out_errors_ = errors if held else np.empty(0)
@@ -513,36 +518,19 @@ class LSTMAutoencoderDetector(
             if held:  # their spread joins the held-out rows' (_auto_threshold)
                 fitted_errors = self._errors(X_train)
                 if self.code_distance:
-                    training_distances = self._training_code_distances()
                     fitted_errors = _with_code_distance(
-                        fitted_errors, training_distances, self.code_calibration_
+                        fitted_errors,
+                        self.train_code_distances_,
+                        self.code_calibration_,
                     )
             self.offset_ = -_auto_threshold(errors, fitted_errors)
             if not errors_of_X:
                 return None
-        errors = self._fit_data_errors(X_all, kept[train_rows], training_distances)
+        # A training row is measured leave-one-out (_nearest_code_distances).
+        errors = self._detector_errors(X_all)
         if self.contamination != "auto":
             self.offset_ = _contamination_offset(-errors, self.contamination)
         return errors
-
-    def _fit_data_errors(self, X_all, training_rows, training_distances):
-        """Errors of the rows of the fit's ``X``, training rows leave-one-out.
-
-        ``training_distances``: the training codes' leave-one-out distances
-        if ``_fit`` already computed them (for the calibration without
-        held-out rows, or for the threshold's spread with them), else None.
-        """
-        errors = self._errors(X_all)
-        if self.code_calibration_ is None:
-            return errors
-        if training_distances is None:
-            training_distances = self._training_code_distances()
-        distances = np.empty(X_all.shape[0])
-        distances[training_rows] = training_distances
-        others = np.setdiff1d(np.arange(X_all.shape[0]), training_rows)
-        if others.size:  # held-out rows and rows labelled -1
-            distances[others] = self._code_distances(X_all[others])
-        return _with_code_distance(errors, distances, self.code_calibration_)
 
     def score_samples(self, X):
         """Negated reconstruction error: the lower, the more abnormal.
@@ -934,8 +922,13 @@ class LSTMAutoencoderDetector(
         change = alone.astype(np.float64) - self.train_codes_[rows]
         return float(np.linalg.norm(change, axis=1).max())
 
-    def _code_distances(self, X):
-        return _nearest_code_distances(self._codes(X), self.train_codes_)
+    def _code_distances(self, X, resolution=None):
+        """Distances of the codes of ``X`` to the training codes (copies aside)."""
+        if resolution is None:
+            resolution = self.code_calibration_[0]
+        return _nearest_code_distances(
+            self._codes(X), self.train_codes_, self.train_code_distances_, resolution
+        )
 
     def _training_code_distances(self):
         """Each training code's distance to its nearest other training code.

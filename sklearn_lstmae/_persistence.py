@@ -31,7 +31,7 @@ _MODEL_PARAMS = (
 _ADDED_PARAMS = {"code_distance": False}
 _ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
 # Arrays that are None unless an option uses them, stored in their own dtype.
-_OPTIONAL_ARRAYS = ("train_codes_", "code_calibration_")
+_OPTIONAL_ARRAYS = ("train_codes_", "train_code_distances_", "code_calibration_")
 _FLOATS = ("offset_",)
 _INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_", "patch_size_")
 

@@ -103,9 +103,19 @@ def _log_median_spread(values):
     return float(median), _robust_spread(logs - median)
 
 
-def _nearest_code_distances(codes, reference):
-    """Euclidean distance from each code to the nearest row of ``reference``."""
-    return pairwise_distances_argmin_min(codes, reference)[1].astype(np.float64)
+def _nearest_code_distances(codes, reference, own_distances, resolution):
+    """Distance from each code to the nearest row of ``reference`` but its copy.
+
+    A code within ``resolution`` of row ``j`` of ``reference`` is that row's
+    sequence scored again (a training sequence): it gets ``own_distances[j]``,
+    row ``j``'s distance to the nearest other row, as the training rows have
+    in fit. A sequence the detector was fitted on is then no more normal than
+    an unseen one lying as close to the others, and ``fit(X).predict(X)``
+    agrees with ``fit_predict(X)``.
+    """
+    index, distances = pairwise_distances_argmin_min(codes, reference)
+    distances = distances.astype(np.float64)
+    return np.where(distances <= resolution, own_distances[index], distances)
 
 
 def _leave_one_out_distances(reference):

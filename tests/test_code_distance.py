@@ -111,12 +111,13 @@ def test_anomaly_probability_uses_the_combined_errors(pair):
 
 @pytest.mark.parametrize("validation_fraction", [0.1, 0.0])
 @pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
-def test_fit_predict_measures_training_rows_leave_one_out(
+def test_training_rows_are_measured_leave_one_out(
     sines, contamination, validation_fraction
 ):
-    """A training row's own code is in the reference: fit_predict measures its
-    distance to the nearest other code, so the share flagged is exact (also
-    without held-out rows, where the calibration's distances are reused)."""
+    """A training row's own code is in the reference: fit_predict, and predict
+    on the same rows, measure its distance to the nearest other code, so the
+    share flagged is exact (also without held-out rows, where the
+    calibration's distances are reused) and the two agree."""
     det = LSTMAutoencoderDetector(
         **FAST,
         code_distance=True,
@@ -126,8 +127,7 @@ def test_fit_predict_measures_training_rows_leave_one_out(
     )
     labels = det.fit_predict(sines)
     assert (labels == -1).sum() == int(round(contamination * len(sines)))
-    # predict on the training rows themselves measures distances of zero
-    assert (det.predict(sines) == -1).sum() < (labels == -1).sum()
+    np.testing.assert_array_equal(det.predict(sines), labels)
 
 
 @pytest.mark.parametrize("contamination", ["auto", 0.1])
@@ -258,3 +258,13 @@ def test_resolution_is_ten_times_the_measured_code_noise(sines, monkeypatch):
 def test_parameter_is_validated(sines):
     with pytest.raises(ValueError, match="code_distance"):
         LSTMAutoencoderDetector(**FAST, code_distance="yes").fit(sines)
+
+
+def test_a_copy_of_a_reference_code_gets_that_codes_own_distance():
+    from sklearn_lstmae._scoring import _nearest_code_distances
+
+    reference = np.array([[0.0], [1.0], [3.0]])
+    own = np.array([1.0, 1.0, 2.0])  # each row's distance to its nearest other
+    codes = np.array([[0.0], [1.0 + 1e-9], [3.0 - 1e-9], [2.2], [10.0]])
+    distances = _nearest_code_distances(codes, reference, own, resolution=1e-6)
+    np.testing.assert_allclose(distances, [1.0, 1.0, 2.0, 0.8, 7.0])

@@ -29,16 +29,6 @@ _AUTO_FLAGS_NONE = (
     "contamination=float path (exact outlier count) is tested in "
     "test_estimator.py::test_contamination_flags_exact_share"
 )
-_OWN_CODE = (
-    "with code_distance=True each training point's code is in the reference "
-    "set, so predict on the training data measures distances of zero and "
-    "flags fewer points than contamination (LocalOutlierFactor with "
-    "novelty=True warns against predict on its training data for the same "
-    "reason); fit_predict measures them leave-one-out, as LocalOutlierFactor's "
-    "fit_predict does, and flags the exact share, so it differs from "
-    "fit(X).predict(X): test_code_distance.py::"
-    "test_fit_predict_measures_training_rows_leave_one_out"
-)
 EXPECTED_FAILED = {
     "check_outliers_train": _AUTO_FLAGS_NONE,
     "check_outliers_fit_predict": _AUTO_FLAGS_NONE,
@@ -54,14 +44,7 @@ JUSTIFIED_SKIPS = {
 
 
 def _expected_failed(estimator):
-    if estimator.contamination == "auto":
-        return EXPECTED_FAILED
-    if estimator.code_distance:
-        return {
-            "check_outliers_train": _OWN_CODE,
-            "check_outliers_fit_predict": _OWN_CODE,
-        }
-    return {}
+    return EXPECTED_FAILED if estimator.contamination == "auto" else {}
 
 
 def _check_name(check):
@@ -71,7 +54,8 @@ def _check_name(check):
 @parametrize_with_checks(
     [
         LSTMAutoencoderDetector(**FAST, random_state=0),
-        # The float path must pass every check, check_outliers_train included.
+        # The float path must pass every check, check_outliers_train included,
+        # with the code distance too.
         LSTMAutoencoderDetector(**FAST, contamination=0.1, random_state=0),
         LSTMAutoencoderDetector(
             **FAST, code_distance=True, contamination=0.1, random_state=0
