@@ -177,6 +177,15 @@ class LSTMAutoencoderDetector(
         are unchanged. Without held-out rows, ``d_med`` and ``w`` come from
         each training code's distance to its nearest other training code
         (with a single training sequence, ``w = 0``: the code term drops out).
+    code_features : {"code", "pooled_states"}, default="code"
+        What ``code_distance`` measures the distance between. ``"code"``:
+        the codes of :meth:`transform`. ``"pooled_states"``: the mean and
+        the maximum over time of the encoder's outputs at every time step
+        (``4 * hidden_size`` values with the bidirectional encoder), each
+        standardised with the training sequences' mean and standard
+        deviation (``code_center_``, ``code_scale_``). They do not depend
+        on where in a sequence a pattern occurs, as the code, the encoder's
+        last state, does. Ignored without ``code_distance``.
     device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
         Torch device. ``"auto"`` picks CUDA when available, else the CPU; it is
         resolved in :meth:`fit` (see ``device_``). ``"cuda:<index>"`` picks one
@@ -215,9 +224,14 @@ class LSTMAutoencoderDetector(
     calibration_errors_ : ndarray
         Sorted errors of normal sequences behind :meth:`anomaly_probability`:
         ``held_out_errors_``, or the training errors without held-out rows.
-    train_codes_ : ndarray of shape (n_training_sequences, latent_size) or None
-        Codes of the sequences the weights were fitted on (float32), the
-        reference of the code distance; ``None`` unless ``code_distance=True``.
+    train_codes_ : ndarray of shape (n_training_sequences, n_code_features) or None
+        Codes (or standardised pooled states, see ``code_features``) of the
+        sequences the weights were fitted on (float32), the reference of the
+        code distance; ``None`` unless ``code_distance=True``.
+    code_center_, code_scale_ : ndarray of shape (n_code_features,) or None
+        Standardisation of the pooled states (``code_features=
+        "pooled_states"``: ``4 * hidden_size`` values, ``2 * hidden_size``
+        without ``bidirectional``); ``None`` otherwise.
     train_code_distances_ : ndarray of shape (n_training_sequences,) or None
         Each training code's distance to its nearest other training code
         (1 for a single training sequence): the distance a training
@@ -360,6 +374,7 @@ class LSTMAutoencoderDetector(
             Interval(Real, 0, 0.5, closed="right"),
         ],
         "code_distance": ["boolean"],
+        "code_features": [StrOptions({"code", "pooled_states"})],
         "device": [str, torch.device],
         "precision": [StrOptions(set(PRECISIONS))],
         "noise_std": [Interval(Real, 0, None, closed="left")],
@@ -386,6 +401,7 @@ class LSTMAutoencoderDetector(
         standardize=True,
         contamination="auto",
         code_distance=False,
+        code_features="code",
         device="auto",
         precision="float32",
         random_state=None,
@@ -407,6 +423,7 @@ class LSTMAutoencoderDetector(
         self.standardize = standardize
         self.contamination = contamination
         self.code_distance = code_distance
+        self.code_features = code_features
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -496,9 +513,10 @@ class LSTMAutoencoderDetector(
         self.n_epochs_ = self._epochs_run()
 
         self.train_codes_ = self.train_code_distances_ = None
-        self.code_calibration_ = None
+        self.code_calibration_ = self.code_center_ = self.code_scale_ = None
         if self.code_distance:
-            self.train_codes_ = self._codes(X_train)
+            self._fit_features(X_train)
+            self.train_codes_ = self._features(X_train)
             self.train_code_distances_ = self._training_code_distances()
         held = X_held.shape[0] > 0
         errors = self._errors(X_held if held else X_train)
@@ -893,22 +911,42 @@ class LSTMAutoencoderDetector(
         return n_epochs
 
     def _codes(self, X):
-        """Codes of validated sequences, float32 (n_samples, latent_size).
+        """Codes of validated sequences, float32 (n_samples, latent_size)."""
+        return self._encoded(X, "encode")
+
+    def _encoded(self, X, method):
+        """The module's encoder ``method`` on validated sequences, float32.
 
         The encoder runs in float64 (except on MPS, which has no float64) and
-        its codes are rounded to float32: a float32 encoder's codes change in
-        their last digits with the size of the batch they are computed in,
-        and the code distance would carry that change into the scores.
+        its output is rounded to float32: a float32 encoder's output changes
+        in its last digits with the size of the batch it is computed in, and
+        the code distance would carry that change into the scores.
         """
         module = self.net_.module_
-        encode = module.encode
+        encode = getattr(module, method)
         if torch.device(self.device_).type != "mps":
             double = copy.deepcopy(module).double()
 
             def encode(x, lengths=None):
-                return double.encode(x.double(), lengths)
+                return getattr(double, method)(x.double(), lengths)
 
         return np.concatenate([c for _, c in self._infer(encode, X)])
+
+    def _features(self, X):
+        """What the code distance measures: codes, or standardised pooled states."""
+        if getattr(self, "code_center_", None) is None:
+            return self._codes(X)
+        states = self._encoded(X, "pooled_states")
+        return ((states - self.code_center_) / self.code_scale_).astype(np.float32)
+
+    def _fit_features(self, X_train):
+        """Fit the standardisation of the pooled states, if they are measured."""
+        self.code_center_ = self.code_scale_ = None
+        if self.code_features == "pooled_states":
+            states = self._encoded(X_train, "pooled_states").astype(np.float64)
+            self.code_center_ = states.mean(axis=0)
+            scale = states.std(axis=0)
+            self.code_scale_ = np.where(scale > 0, scale, 1.0)
 
     def _encoding_noise(self, X):
         """Largest change of a training code computed alone, not in a batch.
@@ -918,7 +956,7 @@ class LSTMAutoencoderDetector(
         """
         n_rows = min(_NOISE_ROWS, X.shape[0])
         rows = np.unique(np.linspace(0, X.shape[0] - 1, n_rows).round().astype(int))
-        alone = np.concatenate([self._codes(X[i : i + 1]) for i in rows])
+        alone = np.concatenate([self._features(X[i : i + 1]) for i in rows])
         change = alone.astype(np.float64) - self.train_codes_[rows]
         return float(np.linalg.norm(change, axis=1).max())
 
@@ -927,7 +965,10 @@ class LSTMAutoencoderDetector(
         if resolution is None:
             resolution = self.code_calibration_[0]
         return _nearest_code_distances(
-            self._codes(X), self.train_codes_, self.train_code_distances_, resolution
+            self._features(X),
+            self.train_codes_,
+            self.train_code_distances_,
+            resolution,
         )
 
     def _training_code_distances(self):

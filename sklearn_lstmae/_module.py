@@ -4,7 +4,7 @@ import math
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 class LSTMAutoencoder(nn.Module):
@@ -103,6 +103,31 @@ class LSTMAutoencoder(nn.Module):
         """Map ``x`` of shape (batch, time, features) to codes (batch, latent)."""
         patches = self._to_patches(x, lengths)
         return self._encode_patches(patches, self._patch_lengths(lengths))
+
+    def pooled_states(self, x, lengths=None):
+        """Mean and maximum over time of the encoder's outputs: (batch, 4 * hidden).
+
+        For a bidirectional encoder, ``2 * hidden`` values per time step.
+        Unlike the code (the last state), the pooled states do not depend on
+        where in the sequence a pattern occurs. With ``lengths`` only each
+        sequence's real patches are pooled.
+        """
+        patches = self._to_patches(x, lengths)
+        patch_lengths = self._patch_lengths(lengths)
+        if patch_lengths is None:
+            out, _ = self.encoder(patches)
+            return torch.cat([out.mean(dim=1), out.amax(dim=1)], dim=1)
+        packed = pack_padded_sequence(
+            patches, patch_lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, _ = pad_packed_sequence(
+            self.encoder(packed)[0], batch_first=True, total_length=patches.shape[1]
+        )
+        steps = torch.arange(out.shape[1], device=out.device)
+        real = (steps[None, :] < patch_lengths.to(out.device)[:, None]).unsqueeze(2)
+        mean = (out * real).sum(dim=1) / real.sum(dim=1)
+        peak = out.masked_fill(~real, float("-inf")).amax(dim=1)
+        return torch.cat([mean, peak], dim=1)
 
     def decode(self, code, n_timesteps, lengths=None):
         """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""

@@ -25,13 +25,20 @@ _MODEL_PARAMS = (
     "standardize",
     "contamination",
     "code_distance",
+    "code_features",
 )
 # Values of model-defining parameters added since the format's first files,
 # as files saved without them were fitted.
-_ADDED_PARAMS = {"code_distance": False}
+_ADDED_PARAMS = {"code_distance": False, "code_features": "code"}
 _ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
 # Arrays that are None unless an option uses them, stored in their own dtype.
-_OPTIONAL_ARRAYS = ("train_codes_", "train_code_distances_", "code_calibration_")
+_OPTIONAL_ARRAYS = (
+    "train_codes_",
+    "train_code_distances_",
+    "code_calibration_",
+    "code_center_",
+    "code_scale_",
+)
 _FLOATS = ("offset_",)
 _INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_", "patch_size_")
 

@@ -268,3 +268,61 @@ def test_a_copy_of_a_reference_code_gets_that_codes_own_distance():
     codes = np.array([[0.0], [1.0 + 1e-9], [3.0 - 1e-9], [2.2], [10.0]])
     distances = _nearest_code_distances(codes, reference, own, resolution=1e-6)
     np.testing.assert_allclose(distances, [1.0, 1.0, 2.0, 0.8, 7.0])
+
+
+def test_pooled_states_ignore_padding():
+    from sklearn_lstmae._module import LSTMAutoencoder
+
+    module = LSTMAutoencoder(2, 5, 3, patch_size=2).eval()
+    module.reset_parameters(torch.Generator().manual_seed(0))
+    x = torch.randn(3, 9, 2, generator=torch.Generator().manual_seed(1))
+    lengths = torch.tensor([9, 4, 7])
+    padded = x.clone()
+    for i, length in enumerate(lengths):
+        padded[i, length:] = 99.0
+    with torch.no_grad():
+        states = module.pooled_states(padded, lengths)
+        assert states.shape == (3, 4 * 5)
+        for i, length in enumerate(lengths):
+            alone = module.pooled_states(x[i : i + 1, :length])[0]
+            torch.testing.assert_close(states[i], alone)
+
+
+@pytest.fixture(scope="module")
+def pooled(sines):
+    params = dict(**FAST, code_distance=True, code_features="pooled_states")
+    return LSTMAutoencoderDetector(**params, random_state=0).fit(sines)
+
+
+def test_pooled_states_are_standardised_and_measured(pair, pooled, sines):
+    plain, _ = pair
+    n_train = len(sines) - len(pooled.held_out_errors_)
+    assert pooled.train_codes_.shape == (n_train, 4 * FAST["hidden_size"])
+    np.testing.assert_allclose(pooled.train_codes_.mean(axis=0), 0, atol=1e-5)
+    # The pooled states of new rows, standardised, against the training ones.
+    new = make_sines(n=20, seed=7)
+    module = pooled.net_.module_
+    x = torch.from_numpy(pooled._to_model_space(new[:, :, np.newaxis]))
+    with torch.no_grad():
+        states = module.double().pooled_states(x.double()).numpy()
+    module.float()
+    features = (states - pooled.code_center_) / pooled.code_scale_
+    d = _nearest(features.astype(np.float32), pooled.train_codes_).min(axis=1)
+    _, log_d_med, w = pooled.code_calibration_
+    expected = -plain.score_samples(new) * (d / np.exp(log_d_med)) ** w
+    np.testing.assert_allclose(-pooled.score_samples(new), expected, rtol=1e-4)
+
+
+def test_pooled_states_survive_persistence(pooled, sines, tmp_path):
+    scores = pooled.score_samples(sines)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(pooled)).score_samples(sines), scores
+    )
+    pooled.save_params(tmp_path / "p.pt")
+    params = dict(**FAST, code_distance=True, code_features="pooled_states")
+    twin = LSTMAutoencoderDetector(**params).load_params(tmp_path / "p.pt")
+    np.testing.assert_array_equal(twin.score_samples(sines), scores)
+    with pytest.raises(ValueError, match="code_features"):
+        LSTMAutoencoderDetector(**FAST, code_distance=True).load_params(
+            tmp_path / "p.pt"
+        )

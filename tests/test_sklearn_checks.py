@@ -60,6 +60,13 @@ def _check_name(check):
         LSTMAutoencoderDetector(
             **FAST, code_distance=True, contamination=0.1, random_state=0
         ),
+        LSTMAutoencoderDetector(
+            **FAST,
+            code_distance=True,
+            code_features="pooled_states",
+            contamination=0.1,
+            random_state=0,
+        ),
     ],
     expected_failed_checks=_expected_failed,
 )
