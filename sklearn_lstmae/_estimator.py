@@ -515,8 +515,7 @@ class LSTMAutoencoderDetector(
         self.train_codes_ = self.train_code_distances_ = None
         self.code_calibration_ = self.code_center_ = self.code_scale_ = None
         if self.code_distance:
-            self._fit_features(X_train)
-            self.train_codes_ = self._features(X_train)
+            self.train_codes_ = self._fit_features(X_train)
             self.train_code_distances_ = self._training_code_distances()
         held = X_held.shape[0] > 0
         errors = self._errors(X_held if held else X_train)
@@ -912,15 +911,16 @@ class LSTMAutoencoderDetector(
 
     def _codes(self, X):
         """Codes of validated sequences, float32 (n_samples, latent_size)."""
-        return self._encoded(X, "encode")
+        return self._encoder("encode")(X)
 
-    def _encoded(self, X, method):
-        """The module's encoder ``method`` on validated sequences, float32.
+    def _encoder(self, method):
+        """``fn(X)``: the module's encoder ``method`` on validated sequences.
 
         The encoder runs in float64 (except on MPS, which has no float64) and
         its output is rounded to float32: a float32 encoder's output changes
         in its last digits with the size of the batch it is computed in, and
-        the code distance would carry that change into the scores.
+        the code distance would carry that change into the scores. The
+        float64 copy of the module is made once per ``fn``.
         """
         module = self.net_.module_
         encode = getattr(module, method)
@@ -930,23 +930,31 @@ class LSTMAutoencoderDetector(
             def encode(x, lengths=None):
                 return getattr(double, method)(x.double(), lengths)
 
-        return np.concatenate([c for _, c in self._infer(encode, X)])
+        return lambda X: np.concatenate([c for _, c in self._infer(encode, X)])
 
-    def _features(self, X):
-        """What the code distance measures: codes, or standardised pooled states."""
+    def _feature_map(self):
+        """``fn(X)``: what the code distance measures, codes or pooled states."""
         if getattr(self, "code_center_", None) is None:
-            return self._codes(X)
-        states = self._encoded(X, "pooled_states")
+            return self._encoder("encode")
+        states = self._encoder("pooled_states")
+        return lambda X: self._standardised_states(states(X))
+
+    def _standardised_states(self, states):
         return ((states - self.code_center_) / self.code_scale_).astype(np.float32)
 
+    def _features(self, X):
+        return self._feature_map()(X)
+
     def _fit_features(self, X_train):
-        """Fit the standardisation of the pooled states, if they are measured."""
+        """The training rows' features; fits the pooled states' standardisation."""
         self.code_center_ = self.code_scale_ = None
-        if self.code_features == "pooled_states":
-            states = self._encoded(X_train, "pooled_states").astype(np.float64)
-            self.code_center_ = states.mean(axis=0)
-            scale = states.std(axis=0)
-            self.code_scale_ = np.where(scale > 0, scale, 1.0)
+        if self.code_features != "pooled_states":
+            return self._codes(X_train)
+        states = self._encoder("pooled_states")(X_train).astype(np.float64)
+        scale = states.std(axis=0)
+        self.code_center_ = states.mean(axis=0)
+        self.code_scale_ = np.where(scale > 0, scale, 1.0)
+        return self._standardised_states(states)
 
     def _encoding_noise(self, X):
         """Largest change of a training code computed alone, not in a batch.
@@ -956,7 +964,8 @@ class LSTMAutoencoderDetector(
         """
         n_rows = min(_NOISE_ROWS, X.shape[0])
         rows = np.unique(np.linspace(0, X.shape[0] - 1, n_rows).round().astype(int))
-        alone = np.concatenate([self._features(X[i : i + 1]) for i in rows])
+        features = self._feature_map()
+        alone = np.concatenate([features(X[i : i + 1]) for i in rows])
         change = alone.astype(np.float64) - self.train_codes_[rows]
         return float(np.linalg.norm(change, axis=1).max())
 
