@@ -50,6 +50,17 @@ def _resolve_max_epochs(max_epochs, n_batches, early_stopping):
     return min(cap, max(_AUTO_MIN_EPOCHS, epochs))
 
 
+def _warmup_share(total_steps):
+    """``_WARMUP_SHARE``, except where OneCycleLR cannot take it.
+
+    OneCycleLR divides by its warm-up's length in steps minus one, so a
+    warm-up of exactly one step raises ``ZeroDivisionError``; it gets two.
+    """
+    if _WARMUP_SHARE * total_steps == 1:
+        return 2 / total_steps
+    return _WARMUP_SHARE
+
+
 def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
     """The unfitted skorch net for a detector's parameters.
 
@@ -66,6 +77,7 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
     max_epochs = _resolve_max_epochs(
         params["max_epochs"], n_batches, patience is not None
     )
+    total_steps = max_epochs * n_batches
     callbacks = [
         ("finite_loss", FiniteLossGuard()),
         ("clip", GradientNormClipping(gradient_clip_value=1.0)),
@@ -74,8 +86,8 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
             PicklableLRScheduler(
                 policy=torch.optim.lr_scheduler.OneCycleLR,
                 max_lr=params["lr"],
-                total_steps=max_epochs * n_batches,
-                pct_start=_WARMUP_SHARE,
+                total_steps=total_steps,
+                pct_start=_warmup_share(total_steps),
                 step_every="batch",
             ),
         ),

@@ -135,3 +135,14 @@ def test_early_stopping_only_with_enough_held_out_rows(n_rows, stops):
     det = LSTMAutoencoderDetector(**FAST, random_state=0)
     det.fit(make_sines(n=n_rows))  # 10 and 24 held-out rows
     assert ("early_stopping" in dict(det.net_.callbacks_)) is stops
+
+
+@pytest.mark.parametrize("n_steps", [1, 19, 20, 21])
+def test_any_number_of_optimizer_steps_trains(n_steps):
+    # 20 steps: a one-step warm-up, which OneCycleLR divides by zero on.
+    det = LSTMAutoencoderDetector(
+        **{**FAST, "max_epochs": n_steps, "batch_size": 8},
+        validation_fraction=0,
+        random_state=0,
+    ).fit(make_sines(n=8))
+    assert det.n_epochs_ == n_steps
