@@ -42,6 +42,12 @@ from ._scoring import (
     _value_errors,
     _with_code_distance,
 )
+from ._screening import (
+    MIN_SCREEN_ROWS,
+    _code_outlyingness,
+    _screen_epochs,
+    _set_aside,
+)
 from ._training import _LOSSES, _make_net, _resolve_patch_size
 from ._validation import _check_sequences, _check_y
 
@@ -156,7 +162,33 @@ class LSTMAutoencoderDetector(
         held-out normal sequences and the spread of the training ones (see
         Notes). With a float in (0, 0.5], that share of the training
         sequences scores below the threshold, as in
-        :class:`~sklearn.ensemble.IsolationForest`.
+        :class:`~sklearn.ensemble.IsolationForest`. With
+        ``screen_training=True`` it also says how many training sequences
+        to set aside.
+    screen_training : bool, default=True
+        Whether to look for abnormal sequences hidden in the training data
+        and train without them. An autoencoder learns to rebuild the
+        anomalies it is trained on, so a few of them among the training
+        sequences hide the like of them at scoring; their codes still lie
+        away from the others'. A short first fit (about 300 optimizer steps,
+        at most ``max_epochs``) encodes every training sequence, and each
+        code's distance to the bulk of the codes is measured (a robust
+        Mahalanobis distance over the codes' 3 leading principal
+        components, with :class:`~sklearn.covariance.MinCovDet`). With a
+        float ``contamination``, that share of the sequences, the farthest,
+        is set aside. With ``"auto"``, sequences are set aside only when the
+        log distances form two groups (a mixture of two Gaussians fits them
+        better than one, with a BIC lower by more than 10): then those whose
+        squared distance exceeds 10 times the median. Clean training
+        data has a tail of unusual normal sequences but one group, so
+        nothing is set aside and the fit is the one without screening; the
+        cost is the first fit's time. The detector is then fitted on the
+        remaining sequences as if they were the whole training set
+        (standardisation, held-out split and threshold included; see
+        ``training_outliers_``). With fewer than 50 training sequences
+        nothing is screened. A Ctrl-C during the first fit stops
+        :meth:`fit` with ``KeyboardInterrupt``, the detector left as it
+        was.
     code_distance : bool, default=False
         Whether a sequence's error also counts how far its code (the
         encoder's output, see :meth:`transform`) lies from the codes of the
@@ -244,6 +276,14 @@ class LSTMAutoencoderDetector(
         a batch, measured in :meth:`fit` (it is larger on a GPU), whichever
         is larger; then ``log(d_med)`` and ``w`` (see ``code_distance``).
         ``None`` unless ``code_distance=True``.
+    training_outliers_ : ndarray of shape (n_set_aside,), dtype int
+        Rows of the ``X`` passed to :meth:`fit` that ``screen_training``
+        set aside (the training set's suspected anomalies), in increasing
+        order; empty without screening.
+    training_outlier_share_ : float
+        Their share of the sequences trained on (rows labelled -1 left
+        out): with ``contamination="auto"``, the estimated share of
+        anomalies in the training data; 0.0 without screening.
     device_ : str
         The device the model is on: the one used for training, or the CPU
         after unpickling a model trained on CUDA where CUDA is unavailable.
@@ -323,7 +363,8 @@ class LSTMAutoencoderDetector(
     detector is fitted with the weights learned so far (the best epoch's when
     early stopping is active), its threshold is computed from them,
     ``n_epochs_`` counts the complete epochs and a ``UserWarning`` says that
-    training was interrupted. A second Ctrl-C before :meth:`fit` returns
+    training was interrupted (a Ctrl-C during ``screen_training``'s first
+    fit stops :meth:`fit` instead). A second Ctrl-C before :meth:`fit` returns
     aborts it, and the detector is left as it was before the call.
 
     Persistence: pickle and joblib keep the whole detector; one trained on
@@ -373,6 +414,7 @@ class LSTMAutoencoderDetector(
             StrOptions({"auto"}),
             Interval(Real, 0, 0.5, closed="right"),
         ],
+        "screen_training": ["boolean"],
         "code_distance": ["boolean"],
         "code_features": [StrOptions({"code", "pooled_states"})],
         "device": [str, torch.device],
@@ -400,6 +442,7 @@ class LSTMAutoencoderDetector(
         patience="auto",
         standardize=True,
         contamination="auto",
+        screen_training=True,
         code_distance=False,
         code_features="code",
         device="auto",
@@ -422,6 +465,7 @@ class LSTMAutoencoderDetector(
         self.patience = patience
         self.standardize = standardize
         self.contamination = contamination
+        self.screen_training = screen_training
         self.code_distance = code_distance
         self.code_features = code_features
         self.device = device
@@ -503,8 +547,12 @@ class LSTMAutoencoderDetector(
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.device_ = _resolve_device(self.device)
-        self.mean_, self.scale_ = _standardization(X, self.standardize)
         self.patch_size_ = _resolve_patch_size(self.patch_size, X.shape[1])
+        aside = self._screen(X, seed)
+        self.training_outliers_ = kept[aside]
+        self.training_outlier_share_ = float(aside.mean())
+        X = X[np.flatnonzero(~aside)]
+        self.mean_, self.scale_ = _standardization(X, self.standardize)
 
         train_rows, held_rows = self._split(X.shape[0], seed)
         X_train, X_held = X[train_rows], X[held_rows]
@@ -817,6 +865,34 @@ class LSTMAutoencoderDetector(
 
     # -- private computations (inputs already validated) --------------------
 
+    def _screen(self, X, seed):
+        """Mask of the rows of ``X`` to train without (see ``screen_training``)."""
+        aside = np.zeros(X.shape[0], dtype=bool)
+        if not self.screen_training or X.shape[0] < MIN_SCREEN_ROWS:
+            return aside
+        self.mean_, self.scale_ = _standardization(X, self.standardize)
+        params = self.get_params(deep=False)
+        params["max_epochs"] = _screen_epochs(
+            X.shape[0], self.batch_size, self.max_epochs
+        )
+        net = _make_net(
+            params,
+            n_features=X.shape[2],
+            n_train=X.shape[0],
+            patch_size=self.patch_size_,
+            valid=None,
+            seed=seed,
+            device=self.device_,
+        )
+        net.fit(self._to_model_space(X), None)
+        if sum("train_loss" in row for row in net.history) < net.max_epochs:
+            # skorch ends training on Ctrl-C and returns; there is nothing
+            # to keep yet, so the fit stops here.
+            raise KeyboardInterrupt
+        codes = self._encoder("encode", net)(X)
+        outlyingness = _code_outlyingness(codes, seed)
+        return _set_aside(outlyingness, self.contamination, seed)
+
     def _split(self, n_samples, seed):
         """Row indices of the training and the held-out sequences."""
         rows = np.arange(n_samples)
@@ -870,14 +946,17 @@ class LSTMAutoencoderDetector(
         on_gpu = torch.device(self.device_).type == "cuda"
         return max(self.batch_size, _GPU_CHUNK if on_gpu else _CPU_CHUNK)
 
-    def _infer(self, fn, X):
-        """Yield ``(chunk, fn(chunk))`` over standardised chunks of ``X``."""
+    def _infer(self, fn, X, net=None):
+        """Yield ``(chunk, fn(chunk))`` over standardised chunks of ``X``.
+
+        ``net``: the net whose module ``fn`` runs, ``net_`` by default.
+        """
+        net = self.net_ if net is None else net
         step = self._scoring_chunk()
-        module = self.net_.module_
-        module.eval()
+        net.module_.eval()
         # The fitted net's precision, not self.precision (set_params may have
         # changed it since), as for the loss.
-        precision = getattr(self.net_, "precision", "float32")
+        precision = getattr(net, "precision", "float32")
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 chunk = self._to_model_space(X[start : start + step])
@@ -913,8 +992,10 @@ class LSTMAutoencoderDetector(
         """Codes of validated sequences, float32 (n_samples, latent_size)."""
         return self._encoder("encode")(X)
 
-    def _encoder(self, method):
+    def _encoder(self, method, net=None):
         """``fn(X)``: the module's encoder ``method`` on validated sequences.
+
+        ``net``: the net whose module encodes, ``net_`` by default.
 
         The encoder runs in float64 (except on MPS, which has no float64) and
         its output is rounded to float32: a float32 encoder's output changes
@@ -922,7 +1003,8 @@ class LSTMAutoencoderDetector(
         the code distance would carry that change into the scores. The
         float64 copy of the module is made once per ``fn``.
         """
-        module = self.net_.module_
+        net = self.net_ if net is None else net
+        module = net.module_
         encode = getattr(module, method)
         if torch.device(self.device_).type != "mps":
             double = copy.deepcopy(module).double()
@@ -930,7 +1012,7 @@ class LSTMAutoencoderDetector(
             def encode(x, lengths=None):
                 return getattr(double, method)(x.double(), lengths)
 
-        return lambda X: np.concatenate([c for _, c in self._infer(encode, X)])
+        return lambda X: np.concatenate([c for _, c in self._infer(encode, X, net)])
 
     def _feature_map(self):
         """``fn(X)``: what the code distance measures, codes or pooled states."""

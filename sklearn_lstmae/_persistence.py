@@ -38,8 +38,9 @@ _OPTIONAL_ARRAYS = (
     "code_calibration_",
     "code_center_",
     "code_scale_",
+    "training_outliers_",
 )
-_FLOATS = ("offset_",)
+_FLOATS = ("offset_", "training_outlier_share_")
 _INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_", "patch_size_")
 
 

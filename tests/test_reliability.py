@@ -826,7 +826,7 @@ def test_ctrl_c_leaves_a_fitted_detector_with_a_warning(
     sines, ctrl_c_at_batch, batch, complete
 ):
     ctrl_c_at_batch(batch)
-    det = LSTMAutoencoderDetector(**FAST, random_state=0)
+    det = LSTMAutoencoderDetector(**FAST, screen_training=False, random_state=0)
     with pytest.warns(UserWarning, match=f"interrupted.*after {complete} of 3 epochs"):
         det.fit(sines)
     assert det.n_epochs_ == complete
@@ -839,6 +839,20 @@ def test_ctrl_c_leaves_a_fitted_detector_with_a_warning(
     )
     expected = expected_threshold(held, fitted)
     assert det.threshold_ == pytest.approx(expected, rel=RESCORE_RTOL)
+
+
+def test_ctrl_c_during_the_screening_fit_stops_fit(sines, ctrl_c_at_batch):
+    det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    before = det.score_samples(sines)
+    ctrl_c_at_batch(4)  # the screening fit trains first, 6 batches an epoch
+    with pytest.raises(KeyboardInterrupt):
+        det.fit(sines * 2)
+    np.testing.assert_array_equal(det.score_samples(sines), before)
+    unfitted = LSTMAutoencoderDetector(**FAST, random_state=0)
+    ctrl_c_at_batch(4)
+    with pytest.raises(KeyboardInterrupt):
+        unfitted.fit(sines)
+    assert not hasattr(unfitted, "net_")
 
 
 def test_early_stopping_is_not_reported_as_an_interrupt(sines):

@@ -67,6 +67,9 @@ def _check_name(check):
             contamination=0.1,
             random_state=0,
         ),
+        LSTMAutoencoderDetector(
+            **FAST, screen_training=True, contamination=0.1, random_state=0
+        ),
     ],
     expected_failed_checks=_expected_failed,
 )

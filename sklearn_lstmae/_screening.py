@@ -1,0 +1,103 @@
+"""Screening: the training sequences whose codes lie away from the others'.
+
+A short first fit on every training sequence gives each one a code. An
+autoencoder learns to rebuild the few abnormal sequences of a contaminated
+training set as well as the normal ones, so their reconstruction errors do
+not single them out; their codes do: they lie away from the bulk of the
+codes. The distance is a robust Mahalanobis distance in the codes' leading
+principal components, with the location and covariance of the minimum
+covariance determinant estimate (half of the rows decide it, so a minority
+of odd rows cannot pull it toward them).
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.covariance import MinCovDet
+from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture
+
+# The first fit runs about this many optimizer steps (a tenth of the
+# max_epochs="auto" budget): enough for the codes to tell the groups apart.
+SCREEN_STEPS = 300
+# Fewer training sequences than this: nothing is screened (with a few dozen
+# codes, the robust distances of the rows outside the MCD's half split into
+# two groups of their own).
+MIN_SCREEN_ROWS = 50
+_COMPONENTS = 3
+# contamination="auto": the log distances form two groups when a mixture of
+# two Gaussians lowers the BIC by more than this ("very strong" evidence on
+# Kass and Raftery's scale); then a squared distance above this many times
+# the median squared distance sets a sequence aside.
+MIN_BIC_GAIN = 10.0
+AUTO_SCREEN_FACTOR = 10.0
+
+
+def _screen_epochs(n_rows, batch_size, max_epochs):
+    """Epochs of the screening fit: about ``SCREEN_STEPS`` optimizer steps,
+    and no more than an integer ``max_epochs`` (the real fit's)."""
+    n_batches = -(-n_rows // min(batch_size, n_rows))
+    epochs = max(1, -(-SCREEN_STEPS // n_batches))
+    return epochs if max_epochs == "auto" else min(epochs, max_epochs)
+
+
+def _code_outlyingness(codes, seed):
+    """Squared robust Mahalanobis distance of each code to the bulk of them.
+
+    Zeros (nothing stands out) when the codes do not vary or the robust
+    covariance cannot be estimated (fewer distinct codes than dimensions).
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    n_components = min(_COMPONENTS, codes.shape[1], codes.shape[0] - 1)
+    flat = np.zeros(codes.shape[0])
+    if n_components < 1 or np.ptp(codes, axis=0).max() == 0:
+        return flat
+    projected = PCA(n_components, random_state=seed).fit_transform(codes)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            distances = (
+                MinCovDet(random_state=seed).fit(projected).mahalanobis(projected)
+            )
+    except (ValueError, np.linalg.LinAlgError, RuntimeWarning):
+        return flat
+    return distances if np.isfinite(distances).all() else flat
+
+
+def _two_groups(outlyingness, seed):
+    """Whether the log distances form two groups rather than one.
+
+    Clean data has a long tail of unusual normal sequences but one group;
+    hidden anomalies of a kind add a second group far out. Two groups when a
+    mixture of two Gaussians fits the log distances better than one Gaussian
+    by the Bayesian information criterion (lower by ``MIN_BIC_GAIN``), the
+    far group being the smaller one.
+    """
+    logs = np.log(outlyingness)[:, np.newaxis]
+    one = GaussianMixture(1, random_state=seed).fit(logs)
+    two = GaussianMixture(2, n_init=3, random_state=seed).fit(logs)
+    far = np.argmax(two.means_[:, 0])
+    gain = one.bic(logs) - two.bic(logs)
+    return bool(gain > MIN_BIC_GAIN and two.weights_[far] < 0.5)
+
+
+def _set_aside(outlyingness, contamination, seed=0):
+    """Mask of the sequences to set aside.
+
+    A float ``contamination``: that share of the sequences, those with the
+    largest ``outlyingness`` (none when it is zero everywhere). ``"auto"``:
+    when the distances form two groups (``_two_groups``), those above
+    ``AUTO_SCREEN_FACTOR`` times their median; otherwise none.
+    """
+    outlyingness = np.asarray(outlyingness, dtype=np.float64)
+    mask = np.zeros(outlyingness.shape, dtype=bool)
+    if contamination == "auto":
+        if outlyingness.min() <= 0 or not _two_groups(outlyingness, seed):
+            return mask
+        return outlyingness > AUTO_SCREEN_FACTOR * np.median(outlyingness)
+    if not outlyingness.any():  # nothing stands out: no order to trim by
+        return mask
+    n_aside = int(round(contamination * outlyingness.size))
+    mask[np.argsort(-outlyingness, kind="stable")[:n_aside]] = True
+    return mask

@@ -1,0 +1,139 @@
+"""screen_training: abnormal training sequences found and set aside."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._screening import (
+    MIN_SCREEN_ROWS,
+    _code_outlyingness,
+    _screen_epochs,
+    _set_aside,
+)
+
+from .conftest import FAST, make_sines
+
+# Big enough for the codes to tell flat lines from sines; a few seconds a fit.
+SCREENED = dict(hidden_size=8, latent_size=4, max_epochs=30, random_state=0)
+N_NORMAL, N_FLAT = 90, 10  # 10 % of the training set is abnormal
+
+
+def contaminated(seed=0):
+    """Sines with flat lines hidden among them, and a mask of the flat ones."""
+    rng = np.random.default_rng(seed)
+    flat = rng.normal(0, 0.05, (N_FLAT, 24))
+    X = np.concatenate([make_sines(N_NORMAL, seed=seed) * 3, flat])
+    order = rng.permutation(len(X))
+    return X[order], (np.arange(len(X)) >= N_NORMAL)[order]
+
+
+def test_set_aside_takes_the_share_with_the_largest_outlyingness():
+    d2 = np.array([1.0, 9.0, 2.0, 8.0, 1.5])
+    assert _set_aside(d2, 0.4).tolist() == [False, True, False, True, False]
+    assert not _set_aside(d2, 0.05).any()  # rounds to no row
+    assert not _set_aside(np.zeros(5), 0.4).any()  # nothing stands out
+
+
+def test_auto_sets_aside_nothing_without_distances():
+    assert not _set_aside(np.zeros(6), "auto").any()
+
+
+def test_auto_sets_aside_only_a_second_group():
+    rng = np.random.default_rng(0)
+    tail = np.exp(rng.normal(0, 1.5, 300))  # one group with a long tail
+    assert not _set_aside(tail, "auto").any()
+    far = np.exp(rng.normal(5, 0.3, 30))  # and a group far out
+    both = np.r_[tail, far]
+    aside = _set_aside(both, "auto")
+    assert aside[300:].all()  # the group, and the tail beyond 10 medians
+    assert aside[:300].tolist() == (tail > 10 * np.median(both)).tolist()
+
+
+def test_outlyingness_of_a_distant_group_and_of_constant_codes():
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.normal(0, 1, (60, 5)), rng.normal(8, 1, (6, 5))])
+    d2 = _code_outlyingness(codes, seed=0)
+    assert set(np.argsort(-d2)[:6]) == set(range(60, 66))
+    assert not _code_outlyingness(np.ones((30, 5)), seed=0).any()
+
+
+def test_screening_epochs_are_a_short_fit_within_max_epochs():
+    assert _screen_epochs(320, 32, "auto") == 30  # 10 batches, 300 steps
+    assert _screen_epochs(32_000, 32, "auto") == 1
+    assert _screen_epochs(320, 32, 5) == 5
+
+
+@pytest.mark.parametrize("contamination", ["auto", 0.1])
+def test_the_hidden_anomalies_are_the_rows_set_aside(contamination):
+    X, is_flat = contaminated()
+    det = LSTMAutoencoderDetector(
+        **SCREENED, screen_training=True, contamination=contamination
+    ).fit(X)
+    assert det.training_outliers_.tolist() == np.flatnonzero(is_flat).tolist()
+    assert det.training_outlier_share_ == pytest.approx(N_FLAT / len(X))
+
+
+def test_screened_contaminated_fit_ranks_new_data_as_a_clean_fit_does():
+    X, is_flat = contaminated()
+    X_new, is_new_flat = contaminated(seed=1)
+    params = {**SCREENED, "max_epochs": 100}  # long enough to learn them
+    clean = LSTMAutoencoderDetector(**params).fit(X[~is_flat])
+    plain = LSTMAutoencoderDetector(**params, screen_training=False).fit(X)
+    screened = LSTMAutoencoderDetector(**params).fit(X)
+
+    def auroc(det):
+        return roc_auc_score(is_new_flat, -det.score_samples(X_new))
+
+    # The flat lines, seen in training, are rebuilt better than the sines.
+    assert auroc(plain) < 0.5
+    assert auroc(screened) == pytest.approx(auroc(clean), abs=0.01)
+    assert auroc(clean) > 0.99
+    # The threshold is set without them: the new flat lines are all flagged.
+    assert (screened.predict(X_new[is_new_flat]) == -1).all()
+
+
+def test_clean_training_data_loses_nothing():
+    X = make_sines(100) * 3
+    det = LSTMAutoencoderDetector(**SCREENED).fit(X)  # screened by default
+    assert det.training_outliers_.size == 0
+    plain = LSTMAutoencoderDetector(**SCREENED, screen_training=False).fit(X)
+    np.testing.assert_array_equal(det.score_samples(X), plain.score_samples(X))
+
+
+def test_rows_are_numbered_in_the_order_of_X_with_labels():
+    X, is_flat = contaminated()
+    y = np.ones(len(X), dtype=int)
+    y[:5] = -1  # left out before screening; the numbers still count them
+    det = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(X, y)
+    expected = np.flatnonzero(is_flat & (np.arange(len(X)) >= 5))
+    assert det.training_outliers_.tolist() == expected.tolist()
+    assert det.training_outlier_share_ == pytest.approx(expected.size / (len(X) - 5))
+
+
+def test_switched_off_and_below_the_minimum_rows():
+    X, _ = contaminated()
+    off = LSTMAutoencoderDetector(**SCREENED, screen_training=False).fit(X)
+    assert off.training_outliers_.size == 0 and off.training_outlier_share_ == 0.0
+    few = LSTMAutoencoderDetector(**FAST, screen_training=True, random_state=0)
+    few.fit(X[: MIN_SCREEN_ROWS - 1])
+    assert few.training_outliers_.size == 0
+
+
+def test_screening_survives_the_params_file(tmp_path):
+    X, is_flat = contaminated()
+    det = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(X)
+    det.save_params(tmp_path / "p.pt")
+    loaded = LSTMAutoencoderDetector(**SCREENED, screen_training=True)
+    loaded.load_params(tmp_path / "p.pt")
+    np.testing.assert_array_equal(loaded.training_outliers_, det.training_outliers_)
+    assert loaded.training_outlier_share_ == det.training_outlier_share_
+    np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
+
+
+def test_screening_works_on_sequences_of_different_lengths():
+    X, is_flat = contaminated()
+    ragged = [row[: 20 + i % 5] for i, row in enumerate(X)]
+    det = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(ragged)
+    assert set(det.training_outliers_) <= set(np.flatnonzero(is_flat))
+    assert det.training_outliers_.size >= N_FLAT - 1
