@@ -6,6 +6,7 @@ dataset, a protocol of ECG5000, or the single series of a TSAD dataset.
 
 import functools
 import os
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -117,6 +118,24 @@ def task(dataset, unit):
     X_train = SlidingWindows(window, step=step).fit_transform(values[:end])
     X_test = SlidingWindows(window).fit_transform(values)
     return Task(X_train, X_test, labels, window, window)
+
+
+def contaminated(task, dataset, unit, share):
+    """``task`` with series of the other classes' TRAIN files added to its
+    training set, a share ``share`` of it, drawn at random (one draw per class:
+    the generator is seeded by the dataset and class names)."""
+    ucr = _ucr(dataset)
+    others = (ucr.split == "train") & (ucr.target != unit)
+    pool = _subset(ucr.data, others)
+    n_train = len(task.X_train)
+    rng = np.random.default_rng(zlib.crc32(f"{dataset}/{unit}".encode()))
+    n_added = min(len(pool), round(n_train * share / (1 - share)))
+    added = [pool[i] for i in rng.choice(len(pool), n_added, replace=False)]
+    X_train = [*task.X_train, *added]
+    X_train = [X_train[i] for i in rng.permutation(len(X_train))]
+    if isinstance(task.X_train, np.ndarray):
+        X_train = np.stack(X_train)
+    return task._replace(X_train=X_train)
 
 
 def pad_last(X, length):

@@ -107,6 +107,9 @@ def run_job(job):
 
     name, record = job["detector"], {k: job[k] for k in ("group", *KEY)}
     task = data.task(job["dataset"], job["class"])
+    if job.get("contaminate"):
+        share = job["contaminate"]
+        task = data.contaminated(task, job["dataset"], job["class"], share)
     X_train, X_test = task.X_train, task.X_test
     if name != LSTM:
         X_train, X_test = (data.pad_last(X, task.length) for X in (X_train, X_test))
@@ -132,8 +135,10 @@ def run_job(job):
 # -- jobs and the runs file ---------------------------------------------------
 
 
-def config_key(params):
-    return ",".join(f"{k}={v!r}" for k, v in sorted(params.items())) or "defaults"
+def config_key(params, contaminate=0.0):
+    """The LSTM's overrides, and the share of other classes' series added."""
+    key = ",".join(f"{k}={v!r}" for k, v in sorted(params.items())) or "defaults"
+    return key + (f"; contaminated {contaminate!r}" if contaminate else "")
 
 
 def job_key(record):
@@ -141,14 +146,16 @@ def job_key(record):
     return json.dumps([record[k] for k in KEY])
 
 
-def make_jobs(datasets, detectors, seeds, lstm_params):
+def make_jobs(datasets, detectors, seeds, lstm_params, contaminate=0.0):
     """Every job, the LSTM's (the longest) first."""
     jobs = []
     for name in sorted(detectors, key=lambda d: d != LSTM):
         params = lstm_params if name == LSTM else {}
+        config = config_key(params, contaminate)
         for dataset in datasets:
             job = {"group": data.group_of(dataset), "dataset": dataset}
-            job |= {"detector": name, "config": config_key(params), "params": params}
+            job |= {"detector": name, "config": config, "params": params}
+            job |= {"contaminate": contaminate} if contaminate else {}
             jobs += [
                 job | {"class": unit, "seed": seed}
                 for unit in data.units(dataset)
@@ -390,6 +397,13 @@ def report(records, args, wall_seconds, figure_path):
     config = config_key(args.lstm_params)
     parts = ["## Suite: LSTMAutoencoderDetector on UCR, ECG5000 and TSAD data\n"]
     parts.append(_common.stamp())
+    if args.contaminate:
+        parts.append(
+            f"**Contaminated training sets:** each class's TRAIN series plus "
+            f"series of the other classes' TRAIN files drawn at random, "
+            f"{args.contaminate:.0%} of the training set "
+            "(`_suite_data.contaminated`); test sets unchanged.\n"
+        )
     if args.quick or args.lstm_params:
         what = "Quick run" if args.quick else "Not the defaults"
         parts.append(
@@ -510,6 +524,14 @@ def parse(argv):
         metavar="NAME=VALUE",
         help="override an LSTM parameter (a Python literal, else a string; repeatable)",
     )
+    add(
+        "--contaminate",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="add other classes' TRAIN series, SHARE of each training set "
+        "(one-class UCR datasets only)",
+    )
     add("--jobs", type=int, default=2, help="worker processes (default 2)")
     add(
         "--resume",
@@ -525,7 +547,10 @@ def parse(argv):
         args.seeds = args.seeds[:1]
         args.datasets = args.datasets or list(QUICK_DATASETS)
         args.lstm_params.setdefault("max_epochs", QUICK_MAX_EPOCHS)
-    args.datasets = list(dict.fromkeys(args.datasets or data.DATASETS))
+    default = data.ONE_CLASS if args.contaminate else data.DATASETS
+    args.datasets = list(dict.fromkeys(args.datasets or default))
+    if args.contaminate and not set(args.datasets) <= set(data.ONE_CLASS):
+        p.error("--contaminate applies to the one-class UCR datasets only")
     from sklearn_lstmae import LSTMAutoencoderDetector
 
     try:
@@ -539,12 +564,15 @@ def section_name(args):
     if args.quick:
         return "suite-quick"
     words = [f"{k}-{v}" for k, v in sorted(args.lstm_params.items())]
-    return "-".join(["suite-options", *words]) if words else "suite"
+    name = "-".join(["suite-options", *words]) if words else "suite"
+    return f"{name}-contaminated-{args.contaminate}" if args.contaminate else name
 
 
 def main(argv=None):
     args = parse(argv)
-    jobs = make_jobs(args.datasets, args.detectors, args.seeds, args.lstm_params)
+    jobs = make_jobs(
+        args.datasets, args.detectors, args.seeds, args.lstm_params, args.contaminate
+    )
     done = read_runs(RUNS) if args.resume else {}
     todo = [job for job in jobs if job_key(job) not in done]
     print(f"{len(jobs)} jobs, {len(jobs) - len(todo)} found in {RUNS}", flush=True)

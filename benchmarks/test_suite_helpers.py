@@ -100,3 +100,27 @@ def test_ecg5000_targets_and_top_stamp_hits():
     assert suite.auroc_text(cells["yahoo", "LSTM"], "LSTM")[1] == (
         "0.850 ± 0.071, top 1/2"
     )
+
+
+def test_contaminated_training_sets_add_other_classes_series():
+    X = [np.zeros(3), np.zeros(4)] * 9  # 18 series of class "a"
+    pool = np.arange(40.0).reshape(10, 4)  # 10 series of class "b"
+
+    class UCR:
+        data = [*X, *pool]
+        target = np.array(["a"] * 18 + ["b"] * 10)
+        split = np.array(["train"] * 28)
+
+    task = data.Task(X, [], np.array([]), 4)
+    real = data._ucr
+    data._ucr = lambda name: UCR
+    try:
+        out = data.contaminated(task, "toy", "a", 0.1)
+        again = data.contaminated(task, "toy", "a", 0.1)
+    finally:
+        data._ucr = real
+    assert len(out.X_train) == 20  # 2 added: 10 % of the 20
+    added = [s for s in out.X_train if s.size == 4 and s.any()]
+    assert len(added) == 2 and all(s[0] % 4 == 0 for s in added)
+    assert [s.tolist() for s in out.X_train] == [s.tolist() for s in again.X_train]
+    assert "contaminated 0.1" in suite.config_key({}, 0.1)
