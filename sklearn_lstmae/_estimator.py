@@ -52,8 +52,8 @@ from ._training import _LOSSES, _make_net, _resolve_patch_size
 from ._validation import _check_sequences, _check_y
 
 # Sequences per forward pass when scoring: small chunks stay in the CPU's
-# caches (benchmarks/speed.py measured 128 about 1.7x faster than 1024 on the
-# CPU), large ones keep a GPU busy. Memory stays flat in the number of rows.
+# caches, large ones keep a GPU busy (benchmarks/speed.py compares them).
+# Memory stays flat in the number of rows.
 _CPU_CHUNK, _GPU_CHUNK = 128, 1024
 _NOISE_ROWS = 16  # rows re-encoded one at a time to measure the code noise
 _MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
@@ -136,8 +136,8 @@ class LSTMAutoencoderDetector(
         Peak learning rate of Adam under a one-cycle schedule
         (:class:`torch.optim.lr_scheduler.OneCycleLR`): the rate rises to
         ``lr`` over the first 5 % of the optimizer steps, then anneals to
-        zero. A short warm-up: on ECG5000 it reaches a good model in fewer
-        epochs than torch's default 30 % (see BENCHMARKS.md).
+        zero. A warm-up shorter than torch's default 30 % leaves most of the
+        steps near the peak rate, so a good model comes in fewer epochs.
     noise_std : float, default=0.0
         Standard deviation of Gaussian noise added to the standardised
         training inputs (a denoising autoencoder); the loss compares the
@@ -179,7 +179,9 @@ class LSTMAutoencoderDetector(
         is set aside. With ``"auto"``, sequences are set aside only when the
         log distances form two groups (a mixture of two Gaussians fits them
         better than one, with a BIC lower by more than 10): then those whose
-        squared distance exceeds 10 times the median. Clean training
+        squared distance exceeds 10 times the median, unless they are more
+        than a quarter of the sequences (a far group that large is a mode
+        of the normal data). Clean training
         data has a tail of unusual normal sequences but one group, so
         nothing is set aside and the fit is the one without screening; the
         cost is the first fit's time. The detector is then fitted on the
@@ -226,10 +228,9 @@ class LSTMAutoencoderDetector(
         Arithmetic of the forward passes, in training and scoring.
         ``"bfloat16"`` runs them under :func:`torch.autocast` with bfloat16
         (weights, gradients, optimizer state, loss and errors stay float32).
-        Whether it is faster depends on the hardware and the model size: for
-        the default model it was slower on an H200 and, over whole fits, not
-        reliably faster on a CPU with AMX (BENCHMARKS.md, "Precision and
-        torch.compile").
+        Whether it is faster depends on the hardware and the model size (see
+        the documentation's benchmarks): a small LSTM's step costs kernel
+        launches and the sequential recurrence more than arithmetic.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the held-out split and the order of
         the training batches. No global seed is set.

@@ -213,7 +213,7 @@ class LSTMAutoencoder(nn.Module):
         arranges; weights restored by unpickling onto a GPU are separate
         tensors, and cuDNN would then copy them at every call (PyTorch's
         "RNN module weights are not part of single contiguous chunk of
-        memory" warning, seen on an H200). A no-op on the CPU.
+        memory" warning). A no-op on the CPU.
         """
         for module in (self.encoder, self.decoder):
             module.flatten_parameters()

@@ -45,7 +45,7 @@ def _auto_threshold(errors, fitted_errors=None):
     right-skewed, close to log-normal, so their logarithm is close to normal
     and ``s``, 1.4826 times a median absolute deviation (MAD), estimates its
     standard deviation. Robust statistics keep the few odd or mislabelled
-    "normal" rows of real data (ECG5000 has some) from inflating the
+    "normal" rows of real data from inflating the
     threshold, as a high percentile or the maximum of a few hundred rows
     would; for log-normal errors ``K = 3`` flags about 0.13 % of normal rows.
 
@@ -56,9 +56,9 @@ def _auto_threshold(errors, fitted_errors=None):
     unseen ones do (a little less: the threshold comes out a little lower),
     and there are usually many more of them: with them, ``s`` is
     the MAD of both sets' log errors, each centred on its own median. From
-    a held-out tenth of a few hundred rows (29 of ECG5000's 292 training
-    beats) the MAD varies by about a fifth from one split to the next (its
-    relative standard deviation is about ``sqrt(1.35 / n)`` for normal
+    a held-out tenth of a few hundred rows (a few dozen) the MAD varies
+    by about a fifth from one split to the next (its relative standard
+    deviation is about ``sqrt(1.35 / n)`` for normal
     data); pooled with the fitted rows, by about a fifteenth.
 
     A spread below ``MIN_LOG_SPREAD`` counts as that much: errors computed

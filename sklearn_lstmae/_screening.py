@@ -31,6 +31,9 @@ _COMPONENTS = 3
 # the median squared distance sets a sequence aside.
 MIN_BIC_GAIN = 10.0
 AUTO_SCREEN_FACTOR = 10.0
+# contamination="auto" sets aside nothing rather than more than this share:
+# a far group that large is a mode of the normal data, not hidden anomalies.
+MAX_AUTO_SHARE = 0.25
 
 
 def _screen_epochs(n_rows, batch_size, max_epochs):
@@ -88,14 +91,16 @@ def _set_aside(outlyingness, contamination, seed=0):
     A float ``contamination``: that share of the sequences, those with the
     largest ``outlyingness`` (none when it is zero everywhere). ``"auto"``:
     when the distances form two groups (``_two_groups``), those above
-    ``AUTO_SCREEN_FACTOR`` times their median; otherwise none.
+    ``AUTO_SCREEN_FACTOR`` times their median, unless they are more than
+    ``MAX_AUTO_SHARE`` of the sequences; otherwise none.
     """
     outlyingness = np.asarray(outlyingness, dtype=np.float64)
     mask = np.zeros(outlyingness.shape, dtype=bool)
     if contamination == "auto":
         if outlyingness.min() <= 0 or not _two_groups(outlyingness, seed):
             return mask
-        return outlyingness > AUTO_SCREEN_FACTOR * np.median(outlyingness)
+        far = outlyingness > AUTO_SCREEN_FACTOR * np.median(outlyingness)
+        return far if far.mean() <= MAX_AUTO_SHARE else mask
     if not outlyingness.any():  # nothing stands out: no order to trim by
         return mask
     n_aside = int(round(contamination * outlyingness.size))

@@ -48,6 +48,9 @@ def test_auto_sets_aside_only_a_second_group():
     aside = _set_aside(both, "auto")
     assert aside[300:].all()  # the group, and the tail beyond 10 medians
     assert aside[:300].tolist() == (tail > 10 * np.median(both)).tolist()
+    # A far group of a third of the data is a mode of it: nothing set aside.
+    mode = np.exp(rng.normal(5, 0.3, 150))
+    assert not _set_aside(np.r_[tail, mode], "auto").any()
 
 
 def test_outlyingness_of_a_distant_group_and_of_constant_codes():
