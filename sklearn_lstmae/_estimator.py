@@ -165,32 +165,35 @@ class LSTMAutoencoderDetector(
         :class:`~sklearn.ensemble.IsolationForest`. With
         ``screen_training=True`` it also says how many training sequences
         to set aside.
-    screen_training : bool, default=True
+    screen_training : "auto" or bool, default="auto"
         Whether to look for abnormal sequences hidden in the training data
-        and train without them. An autoencoder learns to rebuild the
-        anomalies it is trained on, so a few of them among the training
-        sequences hide the like of them at scoring; their codes still lie
-        away from the others'. A short first fit (about 300 optimizer steps,
-        at most ``max_epochs``) encodes every training sequence, and each
-        code's distance to the bulk of the codes is measured (a robust
-        Mahalanobis distance over the codes' 3 leading principal
-        components, with :class:`~sklearn.covariance.MinCovDet`). With a
-        float ``contamination``, that share of the sequences, the farthest,
-        is set aside. With ``"auto"``, sequences are set aside only when the
+        and train without them. ``"auto"``: when ``contamination`` is a
+        float, that is, when the training data is said to hold anomalies.
+        An autoencoder learns to rebuild the anomalies it is trained on, so
+        a few of them among the training sequences hide the like of them at
+        scoring; their codes still lie away from the others'. A short first
+        fit (about 300 optimizer steps, at most ``max_epochs``) encodes
+        every training sequence, and each code's distance to the bulk of
+        the codes is measured (a robust Mahalanobis distance over the
+        codes' 3 leading principal components, with
+        :class:`~sklearn.covariance.MinCovDet`). With a float
+        ``contamination``, that share of the sequences, the farthest, is
+        set aside. With ``contamination="auto"`` (and
+        ``screen_training=True``), sequences are set aside only when the
         log distances form two groups (a mixture of two Gaussians fits them
         better than one, with a BIC lower by more than 10): then those whose
         squared distance exceeds 10 times the median, unless they are more
         than a quarter of the sequences (a far group that large is a mode
-        of the normal data). Clean training
-        data has a tail of unusual normal sequences but one group, so
-        nothing is set aside and the fit is the one without screening; the
-        cost is the first fit's time. The detector is then fitted on the
-        remaining sequences as if they were the whole training set
-        (standardisation, held-out split and threshold included; see
-        ``training_outliers_``). With fewer than 50 training sequences
-        nothing is screened. A Ctrl-C during the first fit stops
-        :meth:`fit` with ``KeyboardInterrupt``, the detector left as it
-        was.
+        of the normal data). The detector is then fitted on the remaining
+        sequences as if they were the whole training set (standardisation,
+        held-out split and threshold included; see ``training_outliers_``).
+        Screening clean data can cost accuracy: a float ``contamination``
+        trims that share whatever the data, and the two-group rule can take
+        a mode of the normal data for a group of anomalies (windows of a
+        periodic recording, for one); hence ``"auto"``. With fewer than 50
+        training sequences nothing is screened. A Ctrl-C during the first
+        fit stops :meth:`fit` with ``KeyboardInterrupt``, the detector left
+        as it was.
     code_distance : bool, default=False
         Whether a sequence's error also counts how far its code (the
         encoder's output, see :meth:`transform`) lies from the codes of the
@@ -415,7 +418,7 @@ class LSTMAutoencoderDetector(
             StrOptions({"auto"}),
             Interval(Real, 0, 0.5, closed="right"),
         ],
-        "screen_training": ["boolean"],
+        "screen_training": ["boolean", StrOptions({"auto"})],
         "code_distance": ["boolean"],
         "code_features": [StrOptions({"code", "pooled_states"})],
         "device": [str, torch.device],
@@ -443,7 +446,7 @@ class LSTMAutoencoderDetector(
         patience="auto",
         standardize=True,
         contamination="auto",
-        screen_training=True,
+        screen_training="auto",
         code_distance=False,
         code_features="code",
         device="auto",
@@ -869,7 +872,10 @@ class LSTMAutoencoderDetector(
     def _screen(self, X, seed):
         """Mask of the rows of ``X`` to train without (see ``screen_training``)."""
         aside = np.zeros(X.shape[0], dtype=bool)
-        if not self.screen_training or X.shape[0] < MIN_SCREEN_ROWS:
+        screen = self.screen_training
+        if screen == "auto":
+            screen = self.contamination != "auto"
+        if not screen or X.shape[0] < MIN_SCREEN_ROWS:
             return aside
         self.mean_, self.scale_ = _standardization(X, self.standardize)
         params = self.get_params(deep=False)

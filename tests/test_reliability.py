@@ -826,7 +826,7 @@ def test_ctrl_c_leaves_a_fitted_detector_with_a_warning(
     sines, ctrl_c_at_batch, batch, complete
 ):
     ctrl_c_at_batch(batch)
-    det = LSTMAutoencoderDetector(**FAST, screen_training=False, random_state=0)
+    det = LSTMAutoencoderDetector(**FAST, random_state=0)
     with pytest.warns(UserWarning, match=f"interrupted.*after {complete} of 3 epochs"):
         det.fit(sines)
     assert det.n_epochs_ == complete
@@ -846,9 +846,9 @@ def test_ctrl_c_during_the_screening_fit_stops_fit(sines, ctrl_c_at_batch):
     before = det.score_samples(sines)
     ctrl_c_at_batch(4)  # the screening fit trains first, 6 batches an epoch
     with pytest.raises(KeyboardInterrupt):
-        det.fit(sines * 2)
+        det.set_params(screen_training=True).fit(sines * 2)
     np.testing.assert_array_equal(det.score_samples(sines), before)
-    unfitted = LSTMAutoencoderDetector(**FAST, random_state=0)
+    unfitted = LSTMAutoencoderDetector(**FAST, screen_training=True, random_state=0)
     ctrl_c_at_batch(4)
     with pytest.raises(KeyboardInterrupt):
         unfitted.fit(sines)

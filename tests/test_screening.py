@@ -82,8 +82,8 @@ def test_screened_contaminated_fit_ranks_new_data_as_a_clean_fit_does():
     X_new, is_new_flat = contaminated(seed=1)
     params = {**SCREENED, "max_epochs": 100}  # long enough to learn them
     clean = LSTMAutoencoderDetector(**params).fit(X[~is_flat])
-    plain = LSTMAutoencoderDetector(**params, screen_training=False).fit(X)
-    screened = LSTMAutoencoderDetector(**params).fit(X)
+    plain = LSTMAutoencoderDetector(**params).fit(X)  # no screening by default
+    screened = LSTMAutoencoderDetector(**params, screen_training=True).fit(X)
 
     def auroc(det):
         return roc_auc_score(is_new_flat, -det.score_samples(X_new))
@@ -98,7 +98,7 @@ def test_screened_contaminated_fit_ranks_new_data_as_a_clean_fit_does():
 
 def test_clean_training_data_loses_nothing():
     X = make_sines(100) * 3
-    det = LSTMAutoencoderDetector(**SCREENED).fit(X)  # screened by default
+    det = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(X)
     assert det.training_outliers_.size == 0
     plain = LSTMAutoencoderDetector(**SCREENED, screen_training=False).fit(X)
     np.testing.assert_array_equal(det.score_samples(X), plain.score_samples(X))
@@ -114,10 +114,19 @@ def test_rows_are_numbered_in_the_order_of_X_with_labels():
     assert det.training_outlier_share_ == pytest.approx(expected.size / (len(X) - 5))
 
 
-def test_switched_off_and_below_the_minimum_rows():
+def test_auto_screens_only_with_a_float_contamination():
+    X, is_flat = contaminated()
+    default = LSTMAutoencoderDetector(**SCREENED).fit(X)
+    assert default.training_outliers_.size == 0
+    assert default.training_outlier_share_ == 0.0
+    told = LSTMAutoencoderDetector(**SCREENED, contamination=0.1).fit(X)
+    assert told.training_outliers_.tolist() == np.flatnonzero(is_flat).tolist()
+    off = LSTMAutoencoderDetector(**SCREENED, contamination=0.1, screen_training=False)
+    assert off.fit(X).training_outliers_.size == 0
+
+
+def test_nothing_is_screened_below_the_minimum_rows():
     X, _ = contaminated()
-    off = LSTMAutoencoderDetector(**SCREENED, screen_training=False).fit(X)
-    assert off.training_outliers_.size == 0 and off.training_outlier_share_ == 0.0
     few = LSTMAutoencoderDetector(**FAST, screen_training=True, random_state=0)
     few.fit(X[: MIN_SCREEN_ROWS - 1])
     assert few.training_outliers_.size == 0
