@@ -108,26 +108,10 @@ def job_key(record):
     return json.dumps([record[k] for k in KEY])
 
 
-def run_jobs(jobs, n_workers):
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
-    RUNS.parent.mkdir(parents=True, exist_ok=True)
-    pool = ProcessPoolExecutor(n_workers, get_context("spawn"), suite._init_worker)
-    try:
-        futures = [pool.submit(run_job, job) for job in jobs]
-        for done, future in enumerate(as_completed(futures), start=1):
-            r = future.result()
-            with RUNS.open("a") as out:
-                out.write(json.dumps(r) + "\n")
-            print(
-                f"[{done}/{len(jobs)}] {r['detector']} share {r['share']} draw "
-                f"{r['draw']} seed {r['seed']}: AUROC {r['auroc']:.4f}, "
-                f"fit {r['fit_s']:.1f} s",
-                flush=True,
-            )
-    finally:
-        pool.shutdown(cancel_futures=True)
+def describe(record):
+    """A job's line of progress."""
+    r = record
+    return f"{r['detector']} share {r['share']} draw {r['draw']} seed {r['seed']}"
 
 
 def _mean(records, key):
@@ -235,7 +219,7 @@ def main(argv=None):
     todo = [j for j in jobs if job_key(j) not in done]
     start = time.perf_counter()
     if todo:
-        run_jobs(todo, args.jobs)
+        suite.run_jobs(todo, args.jobs, RUNS, worker=run_job, describe=describe)
     runs = {job_key(r): r for r in map(json.loads, RUNS.read_text().splitlines())}
     records = [runs[job_key(j)] for j in jobs]
     body = report(records, args, time.perf_counter() - start)

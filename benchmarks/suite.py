@@ -176,22 +176,31 @@ def read_runs(path):
     return runs
 
 
-def run_jobs(jobs, n_workers, path):
-    """Run ``jobs`` in ``n_workers`` processes, appending each record to ``path``."""
+def describe(record):
+    """A job's line of progress."""
+    r = record
+    return f"{r['dataset']} {r['class']} {r['detector']} seed {r['seed']}"
+
+
+def run_jobs(jobs, n_workers, path, worker=None, describe=describe):
+    """Run ``jobs`` in ``n_workers`` processes, appending each record to ``path``.
+
+    ``worker``: the function that runs a job (``run_job`` by default);
+    ``describe``: a record's line of progress.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.read_text().endswith("\n"):
         with path.open("a") as out:  # close a line cut short by an interrupted run
             out.write("\n")
     pool = ProcessPoolExecutor(n_workers, get_context("spawn"), _init_worker)
     try:
-        futures = [pool.submit(run_job, job) for job in jobs]
+        futures = [pool.submit(worker or run_job, job) for job in jobs]
         for done, future in enumerate(as_completed(futures), start=1):
             r = future.result()
             with path.open("a") as out:
                 out.write(json.dumps(r) + "\n")
             result = r.get("error") or f"AUROC {r['auroc']:.4f}, fit {r['fit_s']:.1f} s"
-            job = f"{r['dataset']} {r['class']} {r['detector']} seed {r['seed']}"
-            print(f"[{done}/{len(jobs)}] {job}: {result}", flush=True)
+            print(f"[{done}/{len(jobs)}] {describe(r)}: {result}", flush=True)
     finally:  # on Ctrl-C or an error, drop the queued jobs
         pool.shutdown(cancel_futures=True)
 

@@ -878,19 +878,8 @@ class LSTMAutoencoderDetector(
         if not screen or X.shape[0] < MIN_SCREEN_ROWS:
             return aside
         self.mean_, self.scale_ = _standardization(X, self.standardize)
-        params = self.get_params(deep=False)
-        params["max_epochs"] = _screen_epochs(
-            X.shape[0], self.batch_size, self.max_epochs
-        )
-        net = _make_net(
-            params,
-            n_features=X.shape[2],
-            n_train=X.shape[0],
-            patch_size=self.patch_size_,
-            valid=None,
-            seed=seed,
-            device=self.device_,
-        )
+        epochs = _screen_epochs(X.shape[0], self.batch_size, self.max_epochs)
+        net = self._build_net(X, None, seed, max_epochs=epochs)
         net.fit(self._to_model_space(X), None)
         if sum("train_loss" in row for row in net.history) < net.max_epochs:
             # skorch ends training on Ctrl-C and returns; there is nothing
@@ -908,12 +897,13 @@ class LSTMAutoencoderDetector(
             return rows, rows[:0]
         return train_test_split(rows, test_size=n_held, random_state=seed)
 
-    def _build_net(self, X_train, X_held, seed):
+    def _build_net(self, X_train, X_held, seed, **params):
+        """The unfitted net; ``params`` override the detector's own."""
         valid = None
-        if X_held.shape[0]:
+        if X_held is not None and X_held.shape[0]:
             valid = Dataset(self._to_model_space(X_held), None)
         return _make_net(
-            self.get_params(deep=False),
+            {**self.get_params(deep=False), **params},
             n_features=X_train.shape[2],
             n_train=X_train.shape[0],
             patch_size=self.patch_size_,
