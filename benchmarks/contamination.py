@@ -213,14 +213,12 @@ def parse(argv):
 def main(argv=None):
     args = parse(argv)
     jobs = make_jobs(args.shares, args.draws, args.seeds, args.extra)
-    done = {}
-    if args.resume and RUNS.exists():
-        done = {job_key(r): r for r in map(json.loads, RUNS.read_text().splitlines())}
+    done = suite.read_runs(RUNS, job_key) if args.resume else {}
     todo = [j for j in jobs if job_key(j) not in done]
     start = time.perf_counter()
     if todo:
         suite.run_jobs(todo, args.jobs, RUNS, worker=run_job, describe=describe)
-    runs = {job_key(r): r for r in map(json.loads, RUNS.read_text().splitlines())}
+    runs = suite.read_runs(RUNS, job_key)
     records = [runs[job_key(j)] for j in jobs]
     body = report(records, args, time.perf_counter() - start)
     print("\n" + body)

@@ -164,15 +164,18 @@ def make_jobs(datasets, detectors, seeds, lstm_params, contaminate=0.0):
     return jobs
 
 
-def read_runs(path):
-    """The records of ``path`` by job key, the last of a key winning."""
+def read_runs(path, key=None):
+    """The records of ``path`` by job key, the last of a key winning.
+
+    ``key``: a record's job key (``job_key`` by default).
+    """
     runs = {}
     for line in Path(path).read_text().splitlines() if Path(path).exists() else []:
         try:
             record = json.loads(line)
         except json.JSONDecodeError:  # a line cut short by an interrupted run
             continue
-        runs[job_key(record)] = record
+        runs[(key or job_key)(record)] = record
     return runs
 
 

@@ -64,6 +64,11 @@ def _labels(decision):
     return np.where(decision < 0, -1, 1)
 
 
+def _complete_epochs(net):
+    """Epochs a skorch net finished (an interrupted one has no train loss)."""
+    return sum("train_loss" in row for row in net.history)
+
+
 def _restore_state_on_error(fit):
     """Make ``fit`` all-or-nothing: if it raises, restore the attributes.
 
@@ -555,7 +560,8 @@ class LSTMAutoencoderDetector(
         aside = self._screen(X, seed)
         self.training_outliers_ = kept[aside]
         self.training_outlier_share_ = float(aside.mean())
-        X = X[np.flatnonzero(~aside)]
+        if aside.any():
+            X = X[np.flatnonzero(~aside)]
         self.mean_, self.scale_ = _standardization(X, self.standardize)
 
         train_rows, held_rows = self._split(X.shape[0], seed)
@@ -881,7 +887,7 @@ class LSTMAutoencoderDetector(
         epochs = _screen_epochs(X.shape[0], self.batch_size, self.max_epochs)
         net = self._build_net(X, None, seed, max_epochs=epochs)
         net.fit(self._to_model_space(X), None)
-        if sum("train_loss" in row for row in net.history) < net.max_epochs:
+        if _complete_epochs(net) < net.max_epochs:
             # skorch ends training on Ctrl-C and returns; there is nothing
             # to keep yet, so the fit stops here.
             raise KeyboardInterrupt
@@ -971,7 +977,7 @@ class LSTMAutoencoderDetector(
         epochs than ``max_epochs`` without early stopping means the latter.
         """
         net = self.net_
-        n_epochs = sum("train_loss" in row for row in net.history)
+        n_epochs = _complete_epochs(net)
         stopper = dict(net.callbacks_).get("early_stopping")
         stopped_early = stopper is not None and stopper.misses_ >= stopper.patience
         if n_epochs < net.max_epochs and not stopped_early:
