@@ -1,4 +1,5 @@
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,19 @@ def fitted_sines(sines):
     from sklearn_lstmae import LSTMAutoencoderDetector
 
     return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+
+
+def fresh_copy(detector):
+    """An independent copy of a fitted detector (a shared fixture stays
+    untouched)."""
+    return pickle.loads(pickle.dumps(detector))
+
+
+def assert_same_outputs(a, b, X):
+    """Two detectors give bit-identical outputs of every method on ``X``."""
+    methods = ("score_samples", "decision_function", "predict", "transform")
+    for name in (*methods, "reconstruct"):
+        np.testing.assert_array_equal(
+            getattr(a, name)(X), getattr(b, name)(X), err_msg=name
+        )
+    assert a.offset_ == b.offset_
