@@ -125,25 +125,18 @@ def training_recipe(net):
     return recipe
 
 
-def plain_fit(
-    recipe, X_train, X_held, epochs, seed, device, precision="float32", compile=False
-):
+def plain_fit(recipe, X_train, X_held, epochs, seed, device, compile=False):
     """Train a fresh module the way the net does, in a bare PyTorch loop.
 
     Per epoch: shuffled mini-batches (index permutation and tensor slicing, no
     DataLoader), loss against the input, backward, gradient clipping, optimizer
     step, scheduler step, ``loss.item()``; then the loss of the held-out
     sequences in batches, without gradients (skorch's validation pass).
-    ``precision="bfloat16"`` runs the forward passes under bfloat16 autocast
-    (as the detector's ``precision`` does); ``compile=True`` trains
-    ``torch.compile(module)`` instead of the module. Returns the last epoch's
-    mean training loss.
+    ``compile=True`` trains ``torch.compile(module)`` instead of the module.
+    Returns the last epoch's mean training loss.
     """
     module, optimizer, scheduler, criterion = recipe.build(device)
     forward = torch.compile(module) if compile else module
-    autocast = torch.autocast(
-        torch.device(device).type, torch.bfloat16, enabled=precision == "bfloat16"
-    )
     step_every = recipe.scheduler[2] if recipe.scheduler else None
     x_train = torch.from_numpy(X_train).to(device)
     x_held = torch.from_numpy(X_held).to(device)
@@ -160,9 +153,7 @@ def plain_fit(
         for start in range(0, n, bs):
             xb = x_train[order[start : start + bs]]
             optimizer.zero_grad()
-            with autocast:
-                out = forward(xb)
-            loss = criterion(out.float(), xb)
+            loss = criterion(forward(xb), xb)
             loss.backward()
             if recipe.clip is not None:
                 nn.utils.clip_grad_norm_(
@@ -178,9 +169,7 @@ def plain_fit(
         with torch.no_grad():
             for start in range(0, x_held.shape[0], recipe.valid_batch_size):
                 xb = x_held[start : start + recipe.valid_batch_size]
-                with autocast:
-                    out = forward(xb)
-                criterion(out.float(), xb).item()
+                criterion(forward(xb), xb).item()
     return total / n
 
 

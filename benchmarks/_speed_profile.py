@@ -7,7 +7,10 @@ Profile with py-spy (``pip install py-spy``; the ECG5000 data as for speed.py)::
     python benchmarks/_speed_profile.py --summary /tmp/prof.json
 
 The run fits once on a few beats first (imports, first-optimizer and kernel
-set-up costs), then calls ``profiled_fit`` and ``profiled_score``; the summary
+set-up costs), then calls ``profiled_fit`` (the detector with
+``patience=None``, ``--epochs`` epochs on the first ``--beats`` normal
+training beats of the tutorial split) and ``profiled_score`` (``--score``
+synthetic beats); it writes no report. The summary
 lists, for each of the two, the share of samples under each Python frame
 (inclusive) and the frames the samples were in (self). ``--ops`` prints
 torch.profiler's operator table for each call instead of running for py-spy.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The checks run on a lent GPU machine (the `device` tool), in one go:
-#   1. benchmarks/speed.py --device cuda (float32, bfloat16 autocast,
-#      torch.compile; the tutorial loop's time to AUROC 0.99 extrapolated
-#      from the 19 epochs it needed on the CPU, as on the CPU);
+# The checks run on a lent GPU machine, in one go:
+#   1. benchmarks/speed.py --device cuda (the detector, the plain loop and
+#      the plain loop under torch.compile; the tutorial loop's time to AUROC
+#      0.99 extrapolated from the epochs it needed on the CPU);
 #   2. the test suite with CUDA available (device="auto" then trains on the
 #      GPU), without the Dask tests and doctests (no Dask on that machine);
 #      one process: pytest-xdist's workers collect different hypothesis ids;
@@ -11,8 +11,8 @@
 # Environment: TEST_K (a pytest -k expression: run only those tests),
 # RUN_EXAMPLE=0 (skip step 3), SPEED_TIMEOUT / TEST_TIMEOUT / EXAMPLE_TIMEOUT.
 # ECG5000 is read from $SKLEARN_LSTMAE_DATA (default: ../shared/data/ECG5000).
-# Outputs: OUTPUT_DIR/speed_cuda.md (the report, for BENCHMARKS.md's
-# "speed-cuda" section), OUTPUT_DIR/*.log and the example's PNGs.
+# Outputs: OUTPUT_DIR/speed_cuda.md (the "speed-cuda" section of
+# BENCHMARKS.md, printed, not written), OUTPUT_DIR/*.log and the example's PNGs.
 set -uo pipefail
 out=${1:-benchmarks/output/gpu}
 mkdir -p "$out"

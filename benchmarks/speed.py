@@ -1,54 +1,39 @@
 """How fast LSTMAutoencoderDetector trains and scores, against plain PyTorch.
 
-Run (ECG5000 from ``$SKLEARN_LSTMAE_DATA``)::
+Data: ECG5000 (from ``$SKLEARN_LSTMAE_DATA``), the tutorial protocol
+(``tutorial_split(random_state=42)``). Every contender runs in this process on
+the same beats, device (``--device``) and torch threads (``--threads``).
+Measured:
 
-    python benchmarks/speed.py            # full run, rewrites BENCHMARKS.md "speed"
-    python benchmarks/speed.py --quick    # small sizes, prints only
+1. Training throughput (training beats/s, median of ``--runs`` interleaved
+   runs after an untimed first run of each) on the normal training beats for
+   ``--epochs`` epochs: ``LSTMAutoencoderDetector(max_epochs=epochs,
+   patience=None).fit`` as a whole (other parameters default); a plain PyTorch
+   loop repeating what the fitted net does (``_speed_loops.training_recipe``:
+   module, optimizer, loss, batches, clipping, schedule, held-out loss); with
+   ``--compile`` (default on CUDA) that loop over ``torch.compile(module)``;
+   the ECG5000 tutorial's loop (one beat per step, and batched) on a few
+   beats, extrapolated to its 150 epochs.
+2. Time to AUROC >= 0.99 on the tutorial's test beats: the detector at its
+   defaults, one fit per ``--auroc-seeds`` (a callback scores the test beats
+   after each epoch, off the clock); the tutorial's loop trained for real up
+   to ``--tutorial-max-epochs``, or ``--tutorial-epochs N`` times its
+   extrapolated epoch time.
+3. ``score_samples`` on ``--sizes`` synthetic float32 beats, each size in a
+   fresh process (``_speed_scoring.py``): time and peak resident memory; and
+   module-only inference by chunk size.
+4. Achieved GFLOP/s of training and scoring against the CPU's peak
+   (``_speed_loops.forward_flops`` and ``peak_flops``).
 
-Every contender runs in this one process on the same data and device, with
-the same number of torch threads. What is measured:
-
-1. Training throughput (training beats per second, median of ``--runs``
-   interleaved runs after a warm-up) of ``LSTMAutoencoderDetector.fit`` with
-   ``patience=None`` and ``max_epochs=--epochs``, other parameters default,
-   on the tutorial's normal training beats, against a plain PyTorch loop
-   repeating what the fitted net does (its module class and arguments, Adam,
-   loss, batch size, gradient clipping, learning-rate schedule; read from
-   ``det.net_``). Both hold out the same beats and compute their loss every
-   epoch (the detector's default ``validation_fraction``); the detector's time
-   is its whole ``fit``: checks, standardisation, split, skorch, the held-out
-   errors and the threshold. The gap is what the skorch and scikit-learn
-   layers cost. The tutorial's loop (one beat per step) is timed on a limited
-   number of beats and extrapolated to its 150 epochs.
-2. Time to AUROC >= 0.99 on the tutorial protocol (test normals and as many
-   anomalies): the detector with its defaults, fitted with an extra skorch
-   callback (added by subclassing here) that scores the test beats after each
-   epoch; the tutorial's loop, trained for real epoch by epoch up to
-   ``--tutorial-max-epochs``. Both clocks exclude the AUROC scoring itself.
-3. ``score_samples`` on 10^3 .. 10^6 synthetic float32 beats, each size in a
-   fresh process (``_speed_scoring.py``): time and peak resident memory.
-4. Achieved GFLOP/s of training against the CPU's peak (``_speed_loops.py``
-   documents both counts).
-
-The Targets table at the top of the report is computed from these numbers.
-``--device cuda`` runs everything on the GPU (without CUDA the report says
-"not measured: no GPU"). Section "Precision and torch.compile" times the
-detector and the plain loop in float32 and under bfloat16 autocast, and the
-plain loop under torch.compile (on CUDA, or with --compile).
-
-Run time, full: about 25 minutes on a quiet 2-core CPU, mostly the tutorial's
-real batch-size-1 run to AUROC 0.99 (about 15 minutes; ``--tutorial-epochs N``
-replaces it by an extrapolation) and scoring 10^6 beats (about 6 minutes).
-``--quick`` (about 2 minutes) trains on 400 beats, caps the AUROC run at 3
-epochs, skips the tutorial's run, scores 10^3 and 10^4 beats, and writes its
-report to benchmarks/output/BENCHMARKS-quick.md (not committed) instead. On a
-machine shared with other work, pass ``--threads 1``: torch's OpenMP threads
-competing with other processes for the cores can be 10 to 100 times slower
-than one thread. To see where the time goes, profile with
-``benchmarks/_speed_profile.py`` (py-spy or torch.profiler; see its docstring).
+Run ``python benchmarks/speed.py`` (section ``speed`` of BENCHMARKS.md, or
+``speed-cuda`` with ``--device cuda``); the tutorial's real batch-size-1 run
+and scoring 10^6 beats take most of its time. ``--quick``: 400 training
+beats, 2 epochs, the AUROC runs capped at 3 epochs and one seed, no tutorial
+run, 10^3 and 10^4 beats scored. On a machine shared with other work, pass
+``--threads 1``: OpenMP threads competing for the cores are far slower than
+one thread. ``_speed_profile.py`` shows where the time goes.
 """
 
-import argparse
 import json
 import math
 import statistics
@@ -59,10 +44,10 @@ import time
 from functools import partial
 from pathlib import Path
 
+import _common
 import joblib
 import numpy as np
 import torch
-from _common import stamp, write_section
 from _speed_loops import (
     forward_flops,
     peak_flops,
@@ -84,13 +69,11 @@ from sklearn_lstmae.datasets import load_ecg5000, tutorial_split
 TARGET_AUROC = 0.99
 TUTORIAL_EPOCHS = 150  # the tutorial's training length
 SCORING_CHILD = Path(__file__).with_name("_speed_scoring.py")
-QUICK_REPORT = Path(__file__).with_name("output") / "BENCHMARKS-quick.md"
-
-# Targets of issue 4, evaluated from the measurements in `_targets`.
-MIN_THROUGHPUT_RATIO = 0.90  # detector / plain loop
-MIN_SPEEDUP_TO_AUROC = 50.0  # tutorial time / detector time
-MAX_PEAK_RSS = 2e9  # bytes, scoring 10^6 beats
-MAX_EXTRA_GROWTH = 0.10  # extra memory growth / input growth, 10^5 -> 10^6
+CONTENDERS = {
+    "det": "`LSTMAutoencoderDetector.fit`",
+    "plain": "plain PyTorch loop, same module",
+    "compiled": "plain PyTorch loop, `torch.compile(module)`",
+}
 
 
 def _log(message):
@@ -98,52 +81,23 @@ def _log(message):
 
 
 def _parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    parser.add_argument("--runs", type=int, default=5, help="throughput runs each")
-    parser.add_argument("--epochs", type=int, default=None, help="throughput epochs")
-    parser.add_argument("--sizes", type=int, nargs="+", default=None)
-    parser.add_argument(
-        "--tutorial-max-epochs",
-        type=int,
-        default=None,
-        help="cap of the tutorial's real run to AUROC 0.99 (0 skips it)",
-    )
-    parser.add_argument(
-        "--tutorial-epochs",
-        type=int,
-        default=None,
-        help="skip that run: extrapolate with this many epochs (say where from)",
-    )
-    parser.add_argument(
-        "--auroc-seeds",
-        type=int,
-        nargs="+",
-        default=None,
-        help="random_state of each timed run to AUROC 0.99 (median reported)",
-    )
-    parser.add_argument(
-        "--variant-runs",
-        type=int,
-        default=None,
-        help="runs of each precision / torch.compile variant (0 skips them)",
-    )
-    parser.add_argument(
-        "--compile",
-        action="store_true",
-        help="also time torch.compile (default: on CUDA only)",
-    )
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args(argv)
+    p = _common.parser(__doc__, "small sizes (see the docstring)")
+    add = p.add_argument
+    add("--device", default="cpu", help="cpu or cuda (default cpu)")
+    add("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
+    add("--runs", type=int, default=5, help="timed runs of each contender")
+    add("--epochs", type=int, default=None, help="epochs of each throughput run")
+    add("--sizes", type=int, nargs="+", default=None, help="beats to score")
+    add("--tutorial-max-epochs", type=int, default=None, help="0 skips that run")
+    add("--tutorial-epochs", type=int, help="extrapolate with this many epochs")
+    add("--auroc-seeds", type=int, nargs="+", default=None, help="random_states")
+    add("--compile", action="store_true", help="time torch.compile on the CPU too")
+    args = p.parse_args(argv)
     quick = args.quick
     defaults = {
         "epochs": 2 if quick else 3,
         "sizes": [10**3, 10**4] if quick else [10**3, 10**4, 10**5, 10**6],
         "tutorial_max_epochs": 0 if quick else 25,
-        "threads": torch.get_num_threads(),
-        "variant_runs": 1 if quick else 3,
         "auroc_seeds": [42] if quick else [42, 0, 1],
     }
     for name, value in defaults.items():
@@ -151,7 +105,8 @@ def _parse_args(argv=None):
             setattr(args, name, value)
     if args.tutorial_epochs is not None:
         args.tutorial_max_epochs = 0
-    args.compile = args.compile or torch.device(args.device).type == "cuda"
+    args.cuda = torch.device(args.device).type == "cuda"
+    args.compile = args.compile or args.cuda
     args.n_throughput = 400 if quick else None  # training beats (None: all)
     args.tutorial_beats = (40, 20, 128) if quick else (400, 100, 640)
     args.auroc_max_epochs = 3 if quick else None  # None: the default
@@ -170,137 +125,47 @@ def _beats_per_epoch(net):
 
 
 def training_throughput(X, args):
-    """Median beats/s of the detector's fit and of the plain loop."""
-    device = args.device
+    """Wall and CPU seconds of each contender's runs, interleaved.
 
-    def detector_fit(seed, epochs, data):
-        det = LSTMAutoencoderDetector(
-            max_epochs=epochs, patience=None, device=device, random_state=seed
-        )
-        return det.fit(data)
+    The detector's untimed first run gives the recipe the plain loops repeat
+    and the held-out split they use; each plain loop's first run warms it up
+    (and compiles).
+    """
 
-    def plain(recipe, n_train, n_held, seed, epochs):
-        Xs = standardized(X)
-        return plain_fit(
-            recipe, Xs[:n_train], Xs[n_train : n_train + n_held], epochs, seed, device
-        )
+    def det(seed):
+        return LSTMAutoencoderDetector(
+            max_epochs=args.epochs, patience=None, device=args.device, random_state=seed
+        ).fit(X)
 
     _log("training throughput: warm-up")
-    warm = detector_fit(0, 1, X[:128])
-    plain(training_recipe(warm.net_), *_beats_per_epoch(warm.net_), 0, 1)
-
-    seconds = {"det": [], "plain": []}
-    cpu = {"det": [], "plain": []}
-    recipe = n_train = n_held = module = None  # set by the first detector run
+    warm = det(0)
+    recipe = training_recipe(warm.net_)
+    n_train, n_held = _beats_per_epoch(warm.net_)
+    Xs = standardized(X)
+    held = Xs[n_train : n_train + n_held]
+    plain = partial(plain_fit, recipe, Xs[:n_train], held, args.epochs)
+    jobs = {"det": det, "plain": partial(plain, device=args.device)}
+    if args.compile:
+        jobs["compiled"] = partial(plain, device=args.device, compile=True)
+    for name in list(jobs)[1:]:
+        jobs[name](seed=0)
+    wall, cpu = {name: [] for name in jobs}, {name: [] for name in jobs}
     for run in range(args.runs):
-        # Run 0 starts with the detector, whose fitted net gives the recipe;
-        # then the order alternates so that neither always goes first.
-        for who in ("det", "plain") if run % 2 == 0 else ("plain", "det"):
-            if who == "det":
-                job = partial(detector_fit, run, args.epochs, X)
-            else:
-                job = partial(plain, recipe, n_train, n_held, run, args.epochs)
+        for name in list(jobs) if run % 2 == 0 else list(jobs)[::-1]:
             cpu_start = time.process_time()
-            wall, result = timed(job, device)
-            cpu[who].append(time.process_time() - cpu_start)
-            seconds[who].append(wall)
-            if who == "det":
-                recipe = training_recipe(result.net_)
-                n_train, n_held = _beats_per_epoch(result.net_)
-                module = result.net_.module_
-        _log(
-            f"  run {run + 1}/{args.runs}: detector {seconds['det'][-1]:.2f} s, "
-            f"plain {seconds['plain'][-1]:.2f} s"
-        )
-    work = n_train * args.epochs
+            wall[name].append(timed(partial(jobs[name], seed=run), args.device)[0])
+            cpu[name].append(time.process_time() - cpu_start)
+        last = ", ".join(f"{name} {s[-1]:.2f} s" for name, s in wall.items())
+        _log(f"  run {run + 1}/{args.runs}: {last}")
     return {
         "n_train": n_train,
         "n_held": n_held,
         "n_timesteps": X.shape[1],
         "recipe": recipe,
-        "det_seconds": seconds["det"],
-        "plain_seconds": seconds["plain"],
-        "det_cpu": statistics.median(cpu["det"]),
-        "plain_cpu": statistics.median(cpu["plain"]),
-        "det_rate": work / statistics.median(seconds["det"]),
-        "plain_rate": work / statistics.median(seconds["plain"]),
-        "module": module,
+        "module": warm.net_.module_,
+        "wall": wall,
+        "cpu": cpu,
     }
-
-
-def precision_variants(X, train, args):
-    """Median beats/s of float32 / bfloat16 autocast / torch.compile variants.
-
-    The same beats and epochs as :func:`training_throughput`; the detector
-    with ``precision="float32"`` and ``"bfloat16"``, the plain loop with both
-    and, when ``args.compile``, the plain loop over ``torch.compile(module)``
-    (its first run, which compiles, is a warm-up and not counted).
-    """
-    if args.variant_runs <= 0:
-        return None
-    device, epochs = args.device, args.epochs
-    n_train, n_held, recipe = train["n_train"], train["n_held"], train["recipe"]
-    Xs = standardized(X)
-    x_train, x_held = Xs[:n_train], Xs[n_train : n_train + n_held]
-
-    def det(precision, seed):
-        return LSTMAutoencoderDetector(
-            max_epochs=epochs,
-            patience=None,
-            device=device,
-            precision=precision,
-            random_state=seed,
-        ).fit(X)
-
-    def plain(precision, compile, seed):
-        return plain_fit(
-            recipe, x_train, x_held, epochs, seed, device, precision, compile
-        )
-
-    jobs = {
-        "detector, float32": partial(det, "float32"),
-        "detector, bfloat16 autocast": partial(det, "bfloat16"),
-        "plain loop, float32": partial(plain, "float32", False),
-        "plain loop, bfloat16 autocast": partial(plain, "bfloat16", False),
-    }
-    if args.compile:
-        jobs["plain loop, torch.compile, float32"] = partial(plain, "float32", True)
-        _log("variants: compiling (warm-up)")
-        timed(partial(jobs["plain loop, torch.compile, float32"], 0), device)
-    seconds = {name: [] for name in jobs}
-    for run in range(args.variant_runs):
-        names = list(jobs) if run % 2 == 0 else list(jobs)[::-1]
-        for name in names:
-            seconds[name].append(timed(partial(jobs[name], run), device)[0])
-        _log(f"  variants run {run + 1}/{args.variant_runs} done")
-    work = n_train * epochs
-    return {name: (work / statistics.median(s), s) for name, s in seconds.items()}
-
-
-def _variants_text(variants, bf16_auroc, args):
-    if variants is None:
-        return "Not run (--variant-runs 0)."
-    base = variants["plain loop, float32"][0]
-    lines = [
-        f"Same beats and {args.epochs} epochs as above, median of "
-        f"{args.variant_runs} interleaved runs. bfloat16: "
-        '`LSTMAutoencoderDetector(precision="bfloat16")`, i.e. forward passes '
-        "under `torch.autocast(dtype=torch.bfloat16)`, float32 weights and "
-        "optimizer.",
-        "",
-        "| variant | beats/s | vs plain float32 | runs, wall s |",
-        "|---|---:|---:|---|",
-    ]
-    for name, (rate, runs) in variants.items():
-        lines.append(
-            f"| {name} | {rate:.0f} | {rate / base:.2f}x | "
-            f"{', '.join(f'{s:.2f}' for s in runs)} |"
-        )
-    if not args.compile:
-        lines += ["", "torch.compile: not timed on the CPU (pass --compile)."]
-    if bf16_auroc is not None:
-        lines += ["", "With bfloat16: " + " ".join(_detector_runs_text(bf16_auroc))]
-    return "\n".join(lines)
 
 
 def _as_beats(X, device):
@@ -314,40 +179,30 @@ def tutorial_throughput(split, args, batch_size):
     model, optimizer, criterion = tutorial_model(0, device)
     train = _as_beats(split.X_train, device)
     valid = _as_beats(split.X_val, device)
-    tutorial_epoch(model, optimizer, criterion, train[:2], valid[:2])  # warm-up
-    train_s, _ = timed(
-        lambda: tutorial_epoch(model, optimizer, criterion, train[:n_train], valid[:0]),
-        device,
-    )
-    valid_s, _ = timed(
-        lambda: tutorial_epoch(model, optimizer, criterion, train[:0], valid[:n_valid]),
-        device,
-    )
+
+    def epoch_seconds(train, valid, batch_size=1):
+        run = partial(tutorial_epoch, model, optimizer, criterion)
+        return timed(lambda: run(train, valid, batch_size), device)[0]
+
+    epoch_seconds(train[:2], valid[:2])  # warm-up
+    train_rate = n_train / epoch_seconds(train[:n_train], valid[:0])
+    valid_rate = n_valid / epoch_seconds(train[:0], valid[:n_valid])
     model, optimizer, criterion = tutorial_model(0, device)
-    batched = train[:n_batched]
-    tutorial_epoch(
-        model, optimizer, criterion, batched[:batch_size], valid[:0], batch_size
-    )
-    batched_s, _ = timed(
-        lambda: tutorial_epoch(
-            model, optimizer, criterion, batched, valid[:0], batch_size
-        ),
-        device,
-    )
-    train_rate, valid_rate = n_train / train_s, n_valid / valid_s
-    epoch = len(split.X_train) / train_rate + len(split.X_val) / valid_rate
+    epoch_seconds(train[:batch_size], valid[:0], batch_size)  # warm-up
+    batched_rate = n_batched / epoch_seconds(train[:n_batched], valid[:0], batch_size)
     return {
         "train_rate": train_rate,
         "valid_rate": valid_rate,
-        "batched_rate": n_batched / batched_s,
+        "batched_rate": batched_rate,
         "batch_size": batch_size,
-        "epoch_seconds": epoch,
+        "epoch_seconds": len(split.X_train) / train_rate
+        + len(split.X_val) / valid_rate,
         "beats": (n_train, n_valid, n_batched),
         "module": model,
     }
 
 
-# -- 2. time to AUROC >= 0.99 ----------------------------------------------------
+# -- 2. time to AUROC >= 0.99 -------------------------------------------------
 
 
 class _AurocTrace(Callback):
@@ -375,8 +230,8 @@ class _AurocTrace(Callback):
 class _TracedDetector(LSTMAutoencoderDetector):
     """The detector with :class:`_AurocTrace` appended to its net's callbacks."""
 
-    def _build_net(self, *args, **kwargs):
-        net = super()._build_net(*args, **kwargs)
+    def _build_net(self, X_train, X_held, seed, **params):
+        net = super()._build_net(X_train, X_held, seed, **params)
         net.callbacks = [*net.callbacks, ("auroc_trace", self.trace_)]
         return net
 
@@ -385,27 +240,23 @@ def _first_at_target(records):
     return next(((e, s, a) for e, s, a in records if a >= TARGET_AUROC), None)
 
 
-def detector_time_to_auroc(split, args, seeds, precision="float32"):
-    """One traced fit per seed of ``seeds``; the median run leads.
+def detector_time_to_auroc(split, args):
+    """One traced fit per seed; the run with the median time to the target.
 
-    ``first`` is the median over seeds of the time to AUROC >= 0.99 (a seed
-    that never gets there counts as infinitely slow), with its epoch.
+    A seed that never gets there counts as infinitely slow.
     """
-    runs = [_time_to_auroc_one(split, args, precision, seed) for seed in seeds]
+    runs = [_time_to_auroc_one(split, args, seed) for seed in args.auroc_seeds]
     never = (math.inf, math.inf, None)
     ranked = sorted(runs, key=lambda r: (r["first"] or never)[1])
-    median = ranked[(len(ranked) - 1) // 2]  # the lower median
-    return {**median, "runs": runs}
+    return {**ranked[(len(ranked) - 1) // 2], "runs": runs}  # the lower median
 
 
-def _time_to_auroc_one(split, args, precision, seed):
+def _time_to_auroc_one(split, args, seed):
     is_anomaly = split.y_test == -1
-    params = {"device": args.device, "random_state": seed}
-    if precision != "float32":
-        params["precision"] = precision
+    params = {"random_state": seed}
     if args.auroc_max_epochs is not None:
         params["max_epochs"] = args.auroc_max_epochs
-    det = _TracedDetector(**params)
+    det = _TracedDetector(device=args.device, **params)
     det.trace_ = _AurocTrace(det, split.X_test, is_anomaly)
     det.trace_.start = time.perf_counter()
     det.fit(split.X_train)
@@ -417,40 +268,33 @@ def _time_to_auroc_one(split, args, precision, seed):
             "The AUROC callback never ran: LSTMAutoencoderDetector._build_net "
             "changed; update _TracedDetector in benchmarks/speed.py."
         )
-    final = roc_auc_score(is_anomaly, -det.score_samples(split.X_test))
     return {
         "records": records,
         "first": _first_at_target(records),
         "fit_seconds": fit_seconds,
         "epochs": len(det.net_.history),
-        "final_auroc": final,
-        "params": {k: v for k, v in params.items() if k != "device"},
+        "final_auroc": roc_auc_score(is_anomaly, -det.score_samples(split.X_test)),
+        "params": params,
     }
 
 
 def tutorial_time_to_auroc(split, args, epoch_seconds):
-    """Real tutorial epochs until AUROC >= 0.99, or an extrapolation."""
+    """Real tutorial epochs until AUROC >= 0.99, an extrapolation, or None."""
     if args.tutorial_max_epochs <= 0:
         if args.tutorial_epochs is None:
             return None
-        return {
-            "extrapolated": True,
-            "first": (args.tutorial_epochs, args.tutorial_epochs * epoch_seconds, None),
-            "records": [],
-        }
+        n = args.tutorial_epochs
+        return {"extrapolated": True, "first": (n, n * epoch_seconds, None)}
     device = args.device
     model, optimizer, criterion = tutorial_model(42, device)
-    train = _as_beats(split.X_train, device)
-    valid = _as_beats(split.X_val, device)
-    test = _as_beats(split.X_test, device)
-    is_anomaly = split.y_test == -1
+    train, valid, test = (
+        _as_beats(X, device) for X in (split.X_train, split.X_val, split.X_test)
+    )
     elapsed, records = 0.0, []
     for epoch in range(1, args.tutorial_max_epochs + 1):
-        seconds, _ = timed(
-            lambda: tutorial_epoch(model, optimizer, criterion, train, valid), device
-        )
-        elapsed += seconds
-        auroc = roc_auc_score(is_anomaly, reconstruction_errors(model, test))
+        run = partial(tutorial_epoch, model, optimizer, criterion, train, valid)
+        elapsed += timed(run, device)[0]
+        auroc = roc_auc_score(split.y_test == -1, reconstruction_errors(model, test))
         records.append((epoch, elapsed, auroc))
         _log(f"  tutorial epoch {epoch}: {elapsed:.0f} s, AUROC {auroc:.4f}")
         if auroc >= TARGET_AUROC:
@@ -462,7 +306,7 @@ def tutorial_time_to_auroc(split, args, epoch_seconds):
     }
 
 
-# -- 3. scoring ---------------------------------------------------------------------
+# -- 3. scoring ---------------------------------------------------------------
 
 
 def _chunk_sizes(det, n_timesteps):
@@ -487,414 +331,243 @@ def _forward_chunks(module, x, chunk):
 
 
 def chunk_sweep(module, n_timesteps, args):
-    """Module-only inference beats/s by chunk size (median of interleaved reps)."""
-    n, reps = (1024, 3) if args.quick else (4096, 3)
+    """Module-only inference beats/s by chunk size (median of 3 interleaved)."""
+    n = 1024 if args.quick else 4096
     x = torch.randn(n, n_timesteps, 1, device=args.device)
     module.eval()
     rates = {c: [] for c in (32, 128, 512, 1024, 4096) if c <= n}
     with torch.inference_mode():
         module(x[:128])
-        for _ in range(reps):
+        for _ in range(3):
             for chunk in rates:
                 job = partial(_forward_chunks, module, x, chunk)
                 rates[chunk].append(n / timed(job, args.device)[0])
     return {c: statistics.median(r) for c, r in rates.items()}
 
 
-def scoring(split, args, workdir):
+def scoring(split, args):
     """Fit a default detector for one epoch, then score each size in a child."""
     n_fit = 256 if args.quick else len(split.X_train)
     det = LSTMAutoencoderDetector(max_epochs=1, device=args.device, random_state=0)
     det.fit(split.X_train[:n_fit])
     chunks = _chunk_sizes(det, split.X_train.shape[1])
-    path = Path(workdir) / "detector.joblib"
-    joblib.dump(det, path)
     rows = []
-    for n in args.sizes:
-        _log(f"scoring {n} beats in a fresh process")
-        out = subprocess.run(
-            [sys.executable, str(SCORING_CHILD), str(path), str(n), str(args.threads)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            raise RuntimeError(f"scoring {n} beats failed:\n{out.stderr[-3000:]}")
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory() as workdir:
+        path = Path(workdir) / "detector.joblib"
+        joblib.dump(det, path)
+        for n in args.sizes:
+            _log(f"scoring {n} beats in a fresh process")
+            child = [sys.executable, str(SCORING_CHILD), str(path), str(n)]
+            out = subprocess.run(
+                [*child, str(args.threads)], capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"scoring {n} beats failed:\n{out.stderr[-3000:]}")
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     _log("module-only inference by chunk size")
     sweep = chunk_sweep(det.net_.module_, split.X_train.shape[1], args)
     return {"rows": rows, "chunk": max(chunks), "sweep": sweep}
 
 
-# -- report ---------------------------------------------------------------------------
+# -- report -------------------------------------------------------------------
 
 
-def _verdict(ok):
-    return "PASS" if ok else "FAIL"
-
-
-def _targets(train, to_auroc, tutorial_auroc, score_rows):
-    rows = []
-    ratio = train["det_rate"] / train["plain_rate"]
-    rows.append(
-        (
-            f"detector training throughput >= {MIN_THROUGHPUT_RATIO:.0%} of the "
-            "plain loop (median of runs)",
-            f"{ratio:.1%} ({train['det_rate']:.0f} vs {train['plain_rate']:.0f} "
-            "beats/s)",
-            _verdict(ratio >= MIN_THROUGHPUT_RATIO),
-        )
-    )
-    name = f"time to AUROC >= {TARGET_AUROC} >= {MIN_SPEEDUP_TO_AUROC:.0f}x shorter"
-    det_first = to_auroc["first"]
-    tut_first = tutorial_auroc["first"] if tutorial_auroc else None
-    if det_first is None:
-        rows.append((name, "detector never reached it", "FAIL"))
-    elif tutorial_auroc is None:
-        rows.append((name, "tutorial run skipped", "not evaluated"))
-    elif tut_first is None:
-        last_epoch, last_s, _ = tutorial_auroc["records"][-1]
-        bound = last_s / det_first[1]
-        verdict = "PASS" if bound >= MIN_SPEEDUP_TO_AUROC else "not evaluated"
-        rows.append(
-            (
-                name,
-                f">= {bound:.1f}x (tutorial not there after {last_epoch} epochs, "
-                f"{last_s:.0f} s; detector {det_first[1]:.1f} s)",
-                verdict,
-            )
-        )
-    else:
-        speedup = tut_first[1] / det_first[1]
-        how = " (extrapolated)" if tutorial_auroc["extrapolated"] else ""
-        rows.append(
-            (
-                name,
-                f"{speedup:.1f}x (tutorial {tut_first[1]:.0f} s{how}, detector "
-                f"{det_first[1]:.1f} s)",
-                _verdict(speedup >= MIN_SPEEDUP_TO_AUROC),
-            )
-        )
-    by_n = {r["n"]: r for r in score_rows}
-    largest = by_n[max(by_n)]
-    ran_million = 10**6 in by_n
-    rows.append(
-        (
-            f"peak RSS scoring 10^6 beats < {MAX_PEAK_RSS / 1e9:.0f} GB",
-            f"{largest['peak_rss'] / 1e6:.0f} MB"
-            + ("" if ran_million else f" at {largest['n']:,} beats"),
-            _verdict(largest["peak_rss"] < MAX_PEAK_RSS)
-            if ran_million
-            else "not evaluated: 10^6 not run",
-        )
-    )
-    if len(by_n) >= 2:
-        small, large = sorted(by_n)[-2:]
-        extra = {
-            n: by_n[n]["peak_rss"] - by_n[n]["baseline_rss"] for n in (small, large)
-        }
-        grown = by_n[large]["input_bytes"] - by_n[small]["input_bytes"]
-        growth = (extra[large] - extra[small]) / grown
-        both = (small, large) == (10**5, 10**6)
-        rows.append(
-            (
-                "memory above the input flat from 10^5 to 10^6 beats (grows by < "
-                f"{MAX_EXTRA_GROWTH:.0%} of the added input)",
-                f"{extra[small] / 1e6:.0f} -> {extra[large] / 1e6:.0f} MB "
-                f"({growth:+.1%} of {grown / 1e6:.0f} MB added)"
-                + ("" if both else f", {small:,} -> {large:,} beats"),
-                _verdict(growth < MAX_EXTRA_GROWTH)
-                if both
-                else "not evaluated: 10^5 and 10^6 not run",
-            )
-        )
-    lines = ["| target | measured | verdict |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(lines)
-
-
-def _gpu_note(args):
-    if torch.device(args.device).type == "cuda":
-        name = torch.cuda.get_device_name(0)
-        gpu = f"measured on {name} (every number in this section)"
-    elif torch.cuda.is_available():
-        gpu = "not measured: run with --device cuda"
-    else:
-        gpu = "not measured: no GPU"
-    return f"GPU: {gpu}. bf16 autocast: see Precision and torch.compile."
-
-
-def _render(
-    args, split, train, variants, tut, to_auroc, tut_auroc, scored, flops, bf16_auroc
-):
-    n_train, n_held, epochs = train["n_train"], train["n_held"], args.epochs
-    recipe = train["recipe"]
+def _throughput_parts(args, train, tut, flops):
+    n_train, n_held, recipe = train["n_train"], train["n_held"], train["recipe"]
     clip = f"clip grad norm {recipe.clip[0]}" if recipe.clip else "no clipping"
     sched = recipe.scheduler[0].__name__ if recipe.scheduler else "no schedule"
-    out = [stamp()]
-    if args.quick:
-        out.append("**Quick run (small sizes): not comparable with the full run.**\n")
-    out += [
-        _gpu_note(args),
-        f"Torch threads: {args.threads}. Tutorial protocol: {len(split.X_train)} "
-        f"normal training beats, {len(split.X_val)} validation, "
-        f"{len(split.X_test)} test ({(split.y_test == -1).sum()} anomalous).",
-        "",
-        "### Targets",
-        "",
-        _targets(train, to_auroc, tut_auroc, scored["rows"]),
-        "",
+    per_beat = flops["det_beat"]
+    epoch_flops = (3 * n_train + n_held) * per_beat  # a training step: 3 forwards
+    rows = []
+    for name, wall in train["wall"].items():
+        seconds = statistics.median(wall)
+        rate, gflops = n_train * args.epochs / seconds, args.epochs * epoch_flops
+        cpu = statistics.median(train["cpu"][name])
+        runs = ", ".join(f"{s:.2f}" for s in wall)
+        row = [CONTENDERS[name], f"{rate:.0f}", runs, f"{cpu:.2f}"]
+        rows.append([*row, f"{gflops / seconds / 1e9:.1f}"])
+    for label, rate in [
+        (f"tutorial loop, batch size 1 (first {tut['beats'][0]} beats)", "train"),
+        (
+            f"tutorial architecture, batch size {tut['batch_size']} "
+            f"({tut['beats'][2]} beats)",
+            "batched",
+        ),
+    ]:
+        beats_s = tut[f"{rate}_rate"]
+        gflops = 3 * flops["tut_beat"] * beats_s / 1e9
+        rows.append([label, f"{beats_s:.1f}", "-", "-", f"{gflops:.1f}"])
+    header = ["contender", "beats/s", "runs, wall s", "median CPU s", "GFLOP/s"]
+    notes = "; ".join(recipe.notes)
+    return [
         "### Training throughput",
-        "",
-        f"{n_train} training + {n_held} held-out beats per epoch, {epochs} "
+        f"{n_train} training + {n_held} held-out beats per epoch, {args.epochs} "
         f"epochs, median of {args.runs} interleaved runs. Detector: "
-        f"`LSTMAutoencoderDetector(patience=None, max_epochs={epochs})`, other "
-        "parameters default, whole `fit` timed. Plain loop: the same module "
-        f"class and arguments ({recipe.module_kwargs}), "
-        f"{recipe.optimizer_cls.__name__}, {recipe.criterion_cls.__name__}, "
-        f"batch {recipe.batch_size}, {clip}, {sched}, the held-out loss every "
-        "epoch, index slicing instead of a DataLoader.",
-    ]
-    if recipe.notes:
-        out.append("Not repeated by the plain loop: " + "; ".join(recipe.notes) + ".")
-    fmt = ", ".join
-    out += [
-        "",
-        "| contender | beats/s | runs, wall s | median CPU s | achieved GFLOP/s |",
-        "|---|---:|---|---:|---:|",
-        f"| `LSTMAutoencoderDetector.fit` | {train['det_rate']:.0f} | "
-        f"{fmt(f'{s:.2f}' for s in train['det_seconds'])} | "
-        f"{train['det_cpu']:.2f} | {flops['det'] / 1e9:.1f} |",
-        f"| plain PyTorch loop, same module | {train['plain_rate']:.0f} | "
-        f"{fmt(f'{s:.2f}' for s in train['plain_seconds'])} | "
-        f"{train['plain_cpu']:.2f} | {flops['plain'] / 1e9:.1f} |",
-        f"| tutorial loop, batch size 1 (first {tut['beats'][0]} beats) | "
-        f"{tut['train_rate']:.1f} | - | - | {flops['tutorial'] / 1e9:.1f} |",
-        f"| tutorial architecture, batch size {tut['batch_size']} "
-        f"({tut['beats'][2]} beats) | {tut['batched_rate']:.0f} | - | - | "
-        f"{flops['tutorial_batched'] / 1e9:.1f} |",
-        "",
-        "Median CPU s: process CPU time of a run (all threads; less sensitive "
-        "to other load than wall time, but it counts idle-spinning threads).",
-        "",
-        f"Tutorial's 150 epochs, extrapolated from {tut['beats'][0]} training and "
-        f"{tut['beats'][1]} validation beats at batch size 1 "
-        f"({tut['train_rate']:.1f} and {tut['valid_rate']:.1f} beats/s): "
-        f"{tut['epoch_seconds']:.0f} s an epoch, "
+        f"`LSTMAutoencoderDetector(patience=None, max_epochs={args.epochs})`, "
+        "whole `fit` timed. Plain loop: the same module class and arguments "
+        f"({recipe.module_kwargs}), {recipe.optimizer_cls.__name__}, "
+        f"{recipe.criterion_cls.__name__}, batch {recipe.batch_size}, {clip}, "
+        f"{sched}, the held-out loss every epoch, index slicing instead of a "
+        "DataLoader" + (f"; not repeated: {notes}." if notes else "."),
+        _common.table(header, rows),
+        "Median CPU s: process CPU time of a run (all threads). GFLOP/s: "
+        "achieved, from the FLOP counts below.",
+        f"Tutorial's {TUTORIAL_EPOCHS} epochs, extrapolated from "
+        f"{tut['beats'][0]} training and {tut['beats'][1]} validation beats at "
+        f"batch size 1 ({tut['train_rate']:.1f} and {tut['valid_rate']:.1f} "
+        f"beats/s): {tut['epoch_seconds']:.0f} s an epoch, "
         f"{TUTORIAL_EPOCHS * tut['epoch_seconds'] / 60:.0f} minutes in all.",
-        "",
-        "### Precision and torch.compile",
-        "",
-        _variants_text(variants, bf16_auroc, args),
-        "",
-        "### Time to AUROC >= 0.99 (tutorial protocol)",
-        "",
-        _auroc_text(to_auroc, tut_auroc, tut),
-        "",
-        "### Scoring (`score_samples`, one fresh process per size)",
-        "",
-        f"Synthetic standard-normal float32 beats; the detector's defaults fitted "
-        f"for one epoch (the weights do not change the cost); it feeds the "
-        f"module chunks of {scored['chunk']} beats (seen by a forward hook). "
-        "Baseline: resident memory after loading the "
-        "model, creating the input and a warm-up call; peak: the high-water "
-        "mark during the call.",
-        "",
-        "| beats | input MB | baseline RSS MB | peak RSS MB | above baseline MB "
-        "| seconds | beats/s | us/beat |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in scored["rows"]:
-        out.append(
-            f"| {r['n']:,} | {r['input_bytes'] / 1e6:.0f} | "
-            f"{r['baseline_rss'] / 1e6:.0f} | {r['peak_rss'] / 1e6:.0f} | "
-            f"{(r['peak_rss'] - r['baseline_rss']) / 1e6:.0f} | "
-            f"{r['seconds']:.2f} | {r['n'] / r['seconds']:.0f} | "
-            f"{1e6 * r['seconds'] / r['n']:.0f} |"
-        )
-    gpu_peaks = [(r["n"], r["gpu_peak_bytes"]) for r in scored["rows"]]
-    if any(peak is not None for _, peak in gpu_peaks):
-        out += [
-            "",
-            "GPU memory peak during the call (`torch.cuda.max_memory_allocated`): "
-            + ", ".join(f"{n:,} beats {peak / 1e6:.0f} MB" for n, peak in gpu_peaks)
-            + ".",
-        ]
-    sweep = scored["sweep"]
-    out += [
-        "",
-        "Module-only inference (no checks, no numpy), beats/s by chunk size, "
-        "median of 3 interleaved passes: "
-        + ", ".join(f"{c}: {r:.0f}" for c, r in sweep.items())
-        + ".",
-        "",
-        "### Achieved FLOP/s",
-        "",
-        flops["text"],
-    ]
-    return "\n".join(out) + "\n"
 
 
-def _detector_runs_text(det):
-    """Paragraphs on the detector's traced fits: the median, then every run."""
-    runs = det["runs"]
-    lines = []
-    if len(runs) > 1:
-        first = det["first"]
-        lines.append(
-            f"Detector, {len(runs)} seeds (`random_state` "
-            f"{', '.join(str(r['params']['random_state']) for r in runs)}): median "
-            + (
-                f"time to AUROC >= {TARGET_AUROC} {first[1]:.1f} s (seed "
-                f"{det['params']['random_state']}); every run:"
-                if first
-                else "run never reached it"
-            )
-        )
-    for run in runs:
+def _trace(records):
+    return ", ".join(f"{e}: {a:.3f}" for e, _, a in records)
+
+
+def _auroc_parts(det, tut_auroc):
+    parts = ["### Time to AUROC >= 0.99 (tutorial protocol)"]
+    first = det["first"]
+    if len(det["runs"]) > 1:
+        seeds = ", ".join(str(r["params"]["random_state"]) for r in det["runs"])
+        seed = det["params"]["random_state"]
+        median = f"{first[1]:.1f} s (seed {seed})" if first else "never reached"
+        parts.append(f"Detector, `random_state` {seeds}: median time {median}.")
+    for run in det["runs"]:
         params = ", ".join(f"{k}={v}" for k, v in run["params"].items())
-        first = run["first"]
-        trace = ", ".join(f"{e}: {a:.3f}" for e, _, a in run["records"])
-        reached = (
-            f"first reached after epoch {first[0]}, {first[1]:.1f} s of training"
-            if first
+        reached = run["first"]
+        when = (
+            f"reached after epoch {reached[0]}, {reached[1]:.1f} s of training"
+            if reached
             else "never reached"
         )
-        lines.append(
-            f"Detector `LSTMAutoencoderDetector({params})`, otherwise defaults: "
-            f"{reached}; the whole fit ran {run['epochs']} epochs in "
-            f"{run['fit_seconds']:.1f} s and ends at AUROC "
-            f"{run['final_auroc']:.4f}. AUROC by epoch: {trace}."
+        parts.append(
+            f"`LSTMAutoencoderDetector({params})`: {when}; the whole fit ran "
+            f"{run['epochs']} epochs in {run['fit_seconds']:.1f} s, final AUROC "
+            f"{run['final_auroc']:.4f}. AUROC by epoch: {_trace(run['records'])}."
         )
-    return lines
-
-
-def _auroc_text(det, tut_auroc, tut):
-    lines = _detector_runs_text(det)
     if tut_auroc is None:
-        lines.append(
-            "Tutorial loop: not run (--tutorial-max-epochs 0); pass "
-            "--tutorial-epochs N to extrapolate."
-        )
+        parts.append("Tutorial loop: not run (`--tutorial-epochs N` extrapolates).")
     elif tut_auroc["extrapolated"]:
         n, seconds, _ = tut_auroc["first"]
-        lines.append(
-            f"Tutorial loop: extrapolated, not measured: {n} epochs (given by "
-            f"--tutorial-epochs) x {tut['epoch_seconds']:.0f} s an epoch "
-            f"(measured on limited beats above) = {seconds:.0f} s."
+        parts.append(
+            f"Tutorial loop: extrapolated, {n} epochs (`--tutorial-epochs`) at "
+            f"the epoch time above: {seconds:.0f} s."
         )
     else:
-        trace = ", ".join(f"{e}: {a:.3f}" for e, _, a in tut_auroc["records"])
-        first = tut_auroc["first"]
-        reached = (
-            f"first reached after epoch {first[0]}, {first[1]:.0f} s"
-            if first
+        reached = tut_auroc["first"]
+        when = (
+            f"reached after epoch {reached[0]}, {reached[1]:.0f} s"
+            if reached
             else f"not reached in {len(tut_auroc['records'])} epochs"
         )
-        lines.append(
+        parts.append(
             f"Tutorial loop (batch size 1, Adam 1e-3, L1 sum, validation every "
-            f"epoch), trained for real: {reached}. AUROC by epoch: {trace}."
+            f"epoch), trained for real: {when}. AUROC by epoch: "
+            f"{_trace(tut_auroc['records'])}."
         )
-    lines.append(
+    if first and tut_auroc and tut_auroc["first"]:
+        ratio = tut_auroc["first"][1] / first[1]
+        parts.append(f"Tutorial's time / detector's (median): {ratio:.1f}x.")
+    parts.append(
         "Clocks count training and per-epoch validation, not the AUROC scoring; "
         "the detector's starts with `fit` (checks, standardisation, split)."
     )
-    return "\n\n".join(lines)
+    return parts
 
 
-def _flops(train, tut, scored, args):
-    n_timesteps = train["n_timesteps"]
-    per_beat, uncounted = forward_flops(train["module"], n_timesteps, 1)
-    tut_beat, _ = forward_flops(tut["module"], n_timesteps, 1)
-    epoch_work = train["n_train"] * 3 * per_beat + train["n_held"] * per_beat
-    work = args.epochs * epoch_work
-    det = work / statistics.median(train["det_seconds"])
-    plain = work / statistics.median(train["plain_seconds"])
+def _scoring_parts(scored, flops):
+    rows = []
+    for r in scored["rows"]:
+        n, seconds, peak, base = r["n"], r["seconds"], r["peak_rss"], r["baseline_rss"]
+        mb = [r["input_bytes"] / 1e6, base / 1e6, peak / 1e6, (peak - base) / 1e6]
+        rate = [f"{seconds:.2f}", f"{n / seconds:.0f}", f"{1e6 * seconds / n:.0f}"]
+        rows.append([f"{n:,}", *(f"{m:.0f}" for m in mb), *rate])
+    header = ["beats", "input MB", "baseline RSS MB", "peak RSS MB"]
+    header += ["above baseline MB", "seconds", "beats/s", "us/beat"]
+    parts = [
+        "### Scoring (`score_samples`, one fresh process per size)",
+        "Synthetic standard-normal float32 beats; the detector's defaults fitted "
+        "for one epoch (the weights do not change the cost); it feeds the module "
+        f"chunks of {scored['chunk']} beats. Baseline: resident memory after "
+        "loading the model, creating the input and a warm-up call; peak: the "
+        "high-water mark during the call.",
+        _common.table(header, rows),
+    ]
+    gpu = [(r["n"], r["gpu_peak_bytes"]) for r in scored["rows"]]
+    if any(peak is not None for _, peak in gpu):
+        parts.append(
+            "GPU memory peak during the call (`torch.cuda.max_memory_allocated`): "
+            + ", ".join(f"{n:,} beats {peak / 1e6:.0f} MB" for n, peak in gpu)
+            + "."
+        )
+    sweep = ", ".join(f"{c}: {r:.0f}" for c, r in scored["sweep"].items())
     largest = max(scored["rows"], key=lambda r: r["n"])
-    scoring_rate = per_beat * largest["n"] / largest["seconds"]
+    rate = flops["det_beat"] * largest["n"] / largest["seconds"]
+    parts.append(
+        "Module-only inference (no checks, no numpy), beats/s by chunk size, "
+        f"median of 3 interleaved passes: {sweep}. Scoring {largest['n']:,} "
+        f"beats achieves {rate / 1e9:.1f} GFLOP/s."
+    )
+    return parts
+
+
+def _flops(train, tut, args):
+    """Forward FLOPs per beat of both modules, the peak, and their text."""
+    n_timesteps = train["n_timesteps"]
+    det_beat, uncounted = forward_flops(train["module"], n_timesteps, 1)
+    tut_beat, _ = forward_flops(tut["module"], n_timesteps, 1)
     theoretical, measured, how = peak_flops(2048 if args.quick else 4096, args.device)
-    share = (
-        f"{plain / theoretical:.1%} of the theoretical peak, "
-        if theoretical
-        else "theoretical peak unknown, "
-    )
+    plain = statistics.median(train["wall"]["plain"])
+    work = args.epochs * (3 * train["n_train"] + train["n_held"]) * det_beat
+    rate = work / plain
+    share = f"{rate / theoretical:.1%} of the theoretical peak, " if theoretical else ""
     text = (
-        f"Forward FLOPs per beat, counted analytically (2 per multiply-add; an "
-        f"LSTM layer costs 2 x 4 x h x (in + h) per step and direction, a Linear "
-        f"2 x in x out per row; element-wise gate maths left out): detector "
-        f"module {per_beat / 1e6:.1f} MFLOP, tutorial module {tut_beat / 1e6:.1f} "
-        f"MFLOP. A training step costs 3x the forward (backward about 2x); the "
-        f"held-out pass 1x. Peak: theoretical {how}"
+        "Forward FLOPs per beat, counted analytically (2 per multiply-add; an "
+        "LSTM layer 2 x 4 x h x (in + h) per step and direction, a Linear "
+        "2 x in x out per row; element-wise gate maths left out): detector "
+        f"module {det_beat / 1e6:.1f} MFLOP, tutorial module "
+        f"{tut_beat / 1e6:.1f} MFLOP. A training step costs 3 forwards, a "
+        f"held-out pass 1. Peak: theoretical {how}"
         + (f" = {theoretical / 1e9:.0f} GFLOP/s" if theoretical else "")
-        + "; measured float32 matmul "
-        f"(torch.mm, best of 3) {measured / 1e9:.0f} GFLOP/s.\n\n"
-        f"Training, plain loop: {plain / 1e9:.1f} GFLOP/s = {share}"
-        f"{plain / measured:.1%} of the matmul peak; detector "
-        f"{det / 1e9:.1f} GFLOP/s. Scoring ({largest['n']:,} beats): "
-        f"{scoring_rate / 1e9:.1f} GFLOP/s."
+        + f"; float32 matmul (torch.mm, best of 3) {measured / 1e9:.0f} GFLOP/s. "
+        f"The plain loop reaches {share}{rate / measured:.1%} of the "
+        "matmul peak."
+        + (f" Layers not counted: {', '.join(uncounted)}." if uncounted else "")
     )
-    if uncounted:
-        text += f" Layers not counted: {', '.join(uncounted)}."
-    return {
-        "det": det,
-        "plain": plain,
-        "tutorial": 3 * tut_beat * tut["train_rate"],
-        "tutorial_batched": 3 * tut_beat * tut["batched_rate"],
-        "text": text,
-    }
+    return {"det_beat": det_beat, "tut_beat": tut_beat, "text": text}
 
 
 def main(argv=None):
     args = _parse_args(argv)
     torch.set_num_threads(args.threads)
-    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
+    if args.cuda and not torch.cuda.is_available():
         raise SystemExit("--device cuda asked for, but CUDA is not available")
     ecg = load_ecg5000()
     split = tutorial_split(ecg.data, ecg.is_anomaly, random_state=42)
-    X = split.X_train[: args.n_throughput]
-    start = time.perf_counter()
-    train = training_throughput(X, args)
-    _log("precision and torch.compile variants")
-    variants = precision_variants(X, train, args)
+    train = training_throughput(split.X_train[: args.n_throughput], args)
     _log("tutorial loop throughput")
     tut = tutorial_throughput(split, args, train["recipe"].batch_size)
     _log("detector: time to AUROC 0.99")
-    to_auroc = detector_time_to_auroc(split, args, args.auroc_seeds)
-    bf16_auroc = None
-    if variants is not None:
-        _log("detector, bfloat16 autocast: time to AUROC 0.99")
-        # one seed only (the first): the float32 runs carry the target
-        bf16_auroc = detector_time_to_auroc(
-            split, args, args.auroc_seeds[:1], precision="bfloat16"
-        )
+    to_auroc = detector_time_to_auroc(split, args)
     _log("tutorial: time to AUROC 0.99")
     tut_auroc = tutorial_time_to_auroc(split, args, tut["epoch_seconds"])
-    with tempfile.TemporaryDirectory() as workdir:
-        scored = scoring(split, args, workdir)
-    flops = _flops(train, tut, scored, args)
-    body = _render(
-        args,
-        split,
-        train,
-        variants,
-        tut,
-        to_auroc,
-        tut_auroc,
-        scored,
-        flops,
-        bf16_auroc,
-    )
-    body += (
-        f"\nThe whole script ran {(time.perf_counter() - start) / 60:.1f} minutes.\n"
-    )
-    print(body)
-    if args.no_write:
-        _log("not written (--no-write)")
-    elif args.quick:
-        QUICK_REPORT.parent.mkdir(exist_ok=True)
-        _log(f"wrote {write_section('speed-quick', body, QUICK_REPORT)}")
-    else:
-        _log(f"wrote {write_section('speed', body)}")
+    scored = scoring(split, args)
+    flops = _flops(train, tut, args)
+    gpu = torch.cuda.get_device_name(0) if args.cuda else "none (`--device cpu`)"
+    parts = [
+        f"GPU: {gpu}. Torch threads: {args.threads}. Tutorial protocol: "
+        f"{len(split.X_train)} normal training beats, {len(split.X_val)} "
+        f"validation, {len(split.X_test)} test ({(split.y_test == -1).sum()} "
+        "anomalous).",
+        *_throughput_parts(args, train, tut, flops),
+        *_auroc_parts(to_auroc, tut_auroc),
+        *_scoring_parts(scored, flops),
+        "### FLOP counts and peak",
+        flops["text"],
+    ]
+    name = "speed-cuda" if args.cuda else "speed"
+    title = "Speed: training and scoring against plain PyTorch"
+    _common.publish(name, title + (" (CUDA)" if args.cuda else ""), parts, args)
 
 
 if __name__ == "__main__":
