@@ -15,13 +15,13 @@ StandardScaler, LOF with ``novelty=True``, PyOD KNN), at their defaults. For
 the screening detectors, the precision and recall of ``training_outliers_``
 against the anomalous beats drawn.
 
-Each run is a job of a process pool, appended to
-benchmarks/output/contamination-runs.jsonl (``--resume`` skips those already
-there); the report goes to the ``contamination`` section of BENCHMARKS.md.
-``--quick``: one draw, one seed, 5 % only, LSTM max_epochs=2, report printed.
+Run ``python benchmarks/contamination.py`` (ECG5000 from
+``$SKLEARN_LSTMAE_DATA``). Each run is a job of a process pool (``--jobs``),
+appended to benchmarks/output/contamination-runs.jsonl (``--resume`` skips
+those already there); the report goes to the ``contamination`` section of
+BENCHMARKS.md. ``--quick``: one draw, one seed, 5 % only, LSTM max_epochs=2.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -31,7 +31,7 @@ import _suite_data as data
 import numpy as np
 import suite
 
-RUNS = suite.OUTPUT / "contamination-runs.jsonl"
+RUNS = _common.OUTPUT / "contamination-runs.jsonl"
 SHARES = (0.0, 0.05, 0.1, 0.2)
 CONFIGS = {
     "LSTM (defaults)": {},
@@ -119,7 +119,8 @@ def _mean(records, key):
     return float(np.mean(values)) if values else float("nan")
 
 
-def report(records, args, wall_s):
+def report(records, args):
+    """The report's Markdown blocks (``_common.publish`` adds title and stamp)."""
     shares = sorted({r["share"] for r in records})
     names = [n for n in [*CONFIGS, *PEERS] if any(r["detector"] == n for r in records)]
     cell = {
@@ -127,76 +128,57 @@ def report(records, args, wall_s):
         for n in names
         for s in shares
     }
-    head = ["detector", *[f"{s:.0%} anomalous" for s in shares]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for n in names:
-        texts = []
-        for s in shares:
-            runs = cell[(n, s)]
-            texts.append(
-                f"{_mean(runs, 'auroc'):.4f} (min {min(r['auroc'] for r in runs):.4f})"
-                if runs
-                else "n/a"
-            )
-        lines.append(f"| {n} | " + " | ".join(texts) + " |")
+
+    def auroc(runs):
+        worst = min((r["auroc"] for r in runs), default=None)
+        return f"{_mean(runs, 'auroc'):.4f} (min {worst:.4f})" if runs else "n/a"
+
+    aurocs = [[n, *(auroc(cell[(n, s)]) for s in shares)] for n in names]
     best_peer = {
         s: max((_mean(cell[(p, s)], "auroc"), p) for p in PEERS if cell.get((p, s)))
         for s in shares
         if any(cell.get((p, s)) for p in PEERS)
     }
-    screen = [
-        "| detector | share | set aside (mean) | precision | recall | fit (s, mean) |",
-        "|---|---|---|---|---|---|",
-    ]
+    screen = []
     for n in names:
         for s in shares:
             runs = [r for r in cell[(n, s)] if "set_aside" in r]
             if not runs:
                 if n in CONFIGS and cell[(n, s)]:
-                    screen.append(
-                        f"| {n} | {s:.0%} | | | | {_mean(cell[(n, s)], 'fit_s'):.1f} |"
-                    )
+                    fit = f"{_mean(cell[(n, s)], 'fit_s'):.1f}"
+                    screen.append([n, f"{s:.0%}", "", "", "", fit])
                 continue
             aside = sum(r["set_aside"] for r in runs)
             hits = sum(r["hits"] for r in runs)
             total = sum(r["contaminants"] for r in runs)
-            precision = f"{hits / aside:.3f}" if aside else "n/a"
-            recall = f"{hits / total:.3f}" if total else "n/a"
             screen.append(
-                f"| {n} | {s:.0%} | {aside / len(runs):.1f} | {precision} | "
-                f"{recall} | {_mean(runs, 'fit_s'):.1f} |"
+                [
+                    n,
+                    f"{s:.0%}",
+                    f"{aside / len(runs):.1f}",
+                    f"{hits / aside:.3f}" if aside else "n/a",
+                    f"{hits / total:.3f}" if total else "n/a",
+                    f"{_mean(runs, 'fit_s'):.1f}",
+                ]
             )
     peer_line = ", ".join(f"{s:.0%}: {v:.4f} ({p})" for s, (v, p) in best_peer.items())
-    return "\n".join(
-        [
-            "## Contaminated training data (ECG5000 archive protocol)",
-            "",
-            _common.stamp(),
-            f"Draws {args.draws}, LSTM and IsolationForest seeds {args.seeds}; "
-            f"wall time {wall_s / 60:.1f} min with {args.jobs} worker processes "
-            "(one torch thread each).",
-            "",
-            "Training: the 292 normal TRAIN beats plus anomalous TRAIN beats drawn "
-            "at random, a share s of the training set; test: all 4,500 TEST beats. "
-            "AUROC, mean over draws and seeds (and the worst run):",
-            "",
-            *lines,
-            "",
-            f"Best peer per share: {peer_line}.",
-            "",
-            "Training rows set aside by the screening, against the anomalous beats "
-            "drawn (summed over runs), and the fit time:",
-            "",
-            *screen,
-        ]
-    )
+    header = ["detector", "share", "set aside (mean)", "precision", "recall"]
+    return [
+        f"Draws {args.draws}, LSTM and IsolationForest seeds {args.seeds}; "
+        f"{args.jobs} worker processes (one torch thread each).",
+        "Training: the 292 normal TRAIN beats plus anomalous TRAIN beats drawn "
+        "at random, a share s of the training set; test: all 4,500 TEST beats. "
+        "AUROC, mean over draws and seeds (and the worst run):",
+        _common.table(["detector", *[f"{s:.0%} anomalous" for s in shares]], aurocs),
+        f"Best peer per share: {peer_line}.",
+        "Training rows set aside by the screening, against the anomalous beats "
+        "drawn (summed over runs), and the fit time:",
+        _common.table([*header, "fit (s, mean)"], screen),
+    ]
 
 
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--quick", action="store_true", help="1 draw, 1 seed, 5 %%, 2 epochs"
-    )
+    p = _common.parser(__doc__, "1 draw, 1 seed, 5 %%, 2 epochs")
     p.add_argument("--draws", type=int, nargs="+", default=[0, 1])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--shares", type=float, nargs="+", default=list(SHARES))
@@ -215,15 +197,12 @@ def main(argv=None):
     jobs = make_jobs(args.shares, args.draws, args.seeds, args.extra)
     done = suite.read_runs(RUNS, job_key) if args.resume else {}
     todo = [j for j in jobs if job_key(j) not in done]
-    start = time.perf_counter()
     if todo:
         suite.run_jobs(todo, args.jobs, RUNS, worker=run_job, describe=describe)
     runs = suite.read_runs(RUNS, job_key)
     records = [runs[job_key(j)] for j in jobs]
-    body = report(records, args, time.perf_counter() - start)
-    print("\n" + body)
-    if not args.quick:
-        print(f"Report written to {_common.write_section('contamination', body)}")
+    title = "Contaminated training data (ECG5000 archive protocol)"
+    _common.publish("contamination", title, report(records, args), args)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,27 @@ aeon's ROCKAD(random_state=seed) on shape (n, 1, T). Peers see flattened
 series, those of different lengths padded at the end with their own last
 value up to the dataset's longest series (train and test together).
 
-Each (dataset, class, detector, seed) is one job of a process pool; its record
-is appended to benchmarks/output/suite-runs.jsonl (``--resume`` skips jobs
-already there) and the report is built from that file, into the ``suite``
-section of BENCHMARKS.md (``suite-options-<name>-<value>`` with
-``--lstm-param``) and benchmarks/output/suite_auroc.png. ``--quick``: one
-seed, UnitTest and OSULeaf, LSTM max_epochs=2, report only to
-benchmarks/output/suite-quick.md.
+Measured: AUROC per unit (the mean over classes and the worst class per
+dataset), the LSTM against its best classical peer and ROCKAD, and the median
+fit time. ``--contaminate SHARE`` adds other classes' TRAIN series to each
+one-class training set (``_suite_data.contaminated``).
+
+Run ``python benchmarks/suite.py`` (data from ``$SKLEARN_LSTMAE_UCR_DATA``,
+``$SKLEARN_LSTMAE_DATA`` and ``$SKLEARN_LSTMAE_TSAD_DATA``, else
+../shared/data). Each (dataset, class, detector, seed) is one job of a process
+pool (``--jobs``); its record is appended to benchmarks/output/suite-runs.jsonl
+(``--resume`` skips jobs already there) and the report is built from that
+file, into the ``suite`` section of BENCHMARKS.md
+(``suite-options-<name>-<value>`` with ``--lstm-param``,
+``...-contaminated-<share>`` with ``--contaminate``) and
+benchmarks/output/suite_auroc.png. ``--quick``: one seed, UnitTest and
+OSULeaf, LSTM max_epochs=2.
 """
 
 import argparse
 import ast
 import json
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -50,8 +59,7 @@ import _common
 import _suite_data as data
 import numpy as np
 
-OUTPUT = Path(__file__).resolve().parent / "output"
-RUNS = OUTPUT / "suite-runs.jsonl"
+RUNS = _common.OUTPUT / "suite-runs.jsonl"
 LSTM, ROCKAD = "LSTM", "ROCKAD"
 CLASSICAL = ("IsolationForest", "OneClassSVM", "LOF", "KNN")
 DETECTORS = (LSTM, *CLASSICAL, ROCKAD)
@@ -276,11 +284,6 @@ def _stats(cell):
 # -- report -------------------------------------------------------------------
 
 
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
-
-
 def auroc_text(cell, detector):
     """(value to rank, text): mean AUROC, the LSTM's ± std, top-stamp hits."""
     stats = _stats(cell)
@@ -313,7 +316,7 @@ def grid(rows, detectors, text=auroc_text):
         best = max((v for v, _ in pairs if v is not None), default=None)
         bold = [f"**{t}**" if v is not None and v == best else t for v, t in pairs]
         lines.append([label, *bold])
-    return _table(["dataset", *detectors], lines)
+    return _common.table(["dataset", *detectors], lines)
 
 
 def dataset_rows(cells, rows):
@@ -348,7 +351,7 @@ def verdict_table(cells):
     lines.append([f"suite mean vs {ROCKAD}", _num(lstm), f"{ROCKAD} {_num(rockad)}"])
     lines[-1] += [_ge(lstm, rockad), ""]
     header = ["one-class", LSTM, "peer", "LSTM ≥ peer", "classes < 0.5, per seed"]
-    return _table(header, lines)
+    return _common.table(header, lines)
 
 
 def _verdict_row(label, by_detector):
@@ -381,7 +384,7 @@ def ecg_targets(cells):
             lines.append([f"{row}: AUROC ≥ {target}", measured])
             lines[-1] += [yes[bool(mean >= target)], yes[bool(worst >= target)]]
     header = ["target (LSTM)", "measured", "met (mean)", "met (every seed)"]
-    return _table(header, lines) if lines else ""
+    return _common.table(header, lines) if lines else ""
 
 
 def fit_text(cell, _):
@@ -403,42 +406,41 @@ def failures(records):
     ]
 
 
-def report(records, args, wall_seconds, figure_path):
+def report(records, args, figure_path):
+    """The report's Markdown blocks (``_common.publish`` adds title and stamp)."""
     cells = summarize(records)
     detectors = [d for d in DETECTORS if any(d == det for _, det in cells)]
     config = config_key(args.lstm_params)
-    parts = ["## Suite: LSTMAutoencoderDetector on UCR, ECG5000 and TSAD data\n"]
-    parts.append(_common.stamp())
+    parts = []
     if args.contaminate:
         parts.append(
             f"**Contaminated training sets:** each class's TRAIN series plus "
             f"series of the other classes' TRAIN files drawn at random, "
             f"{args.contaminate:.0%} of the training set "
-            "(`_suite_data.contaminated`); test sets unchanged.\n"
+            "(`_suite_data.contaminated`); test sets unchanged."
         )
-    if args.quick or args.lstm_params:
-        what = "Quick run" if args.quick else "Not the defaults"
+    if args.lstm_params:
         parts.append(
-            f"**{what}: LSTMAutoencoderDetector({config}).** The peers run "
-            "at their defaults.\n"
+            f"**Not the defaults: LSTMAutoencoderDetector({config}).** The peers "
+            "run at their defaults."
         )
     parts.append(
         f"Datasets {', '.join(args.datasets)}; detectors {', '.join(args.detectors)}; "
         f"seeds {', '.join(map(str, args.seeds))}. Protocols: the docstring of "
-        "`benchmarks/suite.py`.\n"
+        "`benchmarks/suite.py`."
     )
     for group in data.GROUPS:
         parts += group_section(group, cells, detectors)
     ucr = [r for r in rows_of(cells) if r in data.ONE_CLASS]
     if len({data.group_of(r) for r in ucr}) > 1:
-        parts += ["### All one-class UCR datasets\n"]
-        parts.append(grid([mean_row(cells, ucr)], detectors) + "\n")
+        parts += ["### All one-class UCR datasets"]
+        parts.append(grid([mean_row(cells, ucr)], detectors))
     if any((r, LSTM) in cells for r in ucr):
-        parts += [f"### LSTM ({config}): measured\n", verdict_table(cells) + "\n"]
+        parts += [f"### LSTM ({config}): measured", verdict_table(cells)]
     if ecg_targets(cells):
-        parts += ["### ECG5000 targets\n", ecg_targets(cells) + "\n"]
-    parts += ["### Median fit time (s)\n"]
-    parts.append(grid(dataset_rows(cells, rows_of(cells)), detectors, fit_text) + "\n")
+        parts += ["### ECG5000 targets", ecg_targets(cells)]
+    parts += ["### Median fit time (s)"]
+    parts.append(grid(dataset_rows(cells, rows_of(cells)), detectors, fit_text))
     notes = [
         "Bold: the highest of a row. Peers see flattened series; series of different "
         "lengths are padded at the end with their own last value up to the longest "
@@ -453,15 +455,14 @@ def report(records, args, wall_seconds, figure_path):
         "Anomaly scores: `-score_samples` (scikit-learn's detectors, the LSTM), "
         "`decision_function` (PyOD KNN), `predict` (aeon ROCKAD).",
         f"Fit time: wall-clock `fit` in a worker process (torch and BLAS on one "
-        f"thread), {args.jobs} worker(s) at once. Wall time of this invocation "
-        f"{wall_seconds / 60:.1f} min"
-        + (" (runs found by --resume came from earlier ones)." if args.resume else "."),
-        f"Raw runs: `{RUNS.relative_to(_common.ROOT)}`, {len(records)} records.",
+        f"thread), {args.jobs} worker(s) at once"
+        + ("; runs found by --resume are older." if args.resume else "."),
+        f"Raw runs: `{os.path.relpath(RUNS, _common.ROOT)}`, {len(records)} records.",
         *failures(records),
     ]
     if figure_path:
-        notes.append(f"Figure: `{figure_path.relative_to(_common.ROOT)}`.")
-    return "\n".join(parts + ["Notes:\n", *(f"- {n}" for n in notes)]) + "\n"
+        notes.append(f"Figure: `{os.path.relpath(figure_path, _common.ROOT)}`.")
+    return parts + ["Notes:\n\n" + "\n".join(f"- {n}" for n in notes)]
 
 
 def figure(cells, path):
@@ -509,9 +510,8 @@ def parse_param(text):
 
 
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = _common.parser(__doc__, "1 seed, UnitTest+OSULeaf, 2 epochs")
     add = p.add_argument
-    add("--quick", action="store_true", help="1 seed, UnitTest+OSULeaf, 2 epochs")
     add("--seeds", type=int, nargs="+", default=[0, 1, 2])
     add(
         "--datasets",
@@ -550,7 +550,6 @@ def parse(argv):
         action="store_true",
         help="skip the jobs in the runs file (delete it after changing the library)",
     )
-    add("--no-write", action="store_true", help="only print the report")
     args = p.parse_args(argv)
     args.lstm_params = dict(args.lstm_param)
     args.detectors = list(dict.fromkeys(args.detectors))  # no job twice
@@ -573,8 +572,9 @@ def parse(argv):
 
 
 def section_name(args):
+    """``suite``, with the LSTM's overrides and the contamination (none quick)."""
     if args.quick:
-        return "suite-quick"
+        return "suite"  # _common.publish adds "-quick"
     words = [f"{k}-{v}" for k, v in sorted(args.lstm_params.items())]
     name = "-".join(["suite-options", *words]) if words else "suite"
     return f"{name}-contaminated-{args.contaminate}" if args.contaminate else name
@@ -588,7 +588,6 @@ def main(argv=None):
     done = read_runs(RUNS) if args.resume else {}
     todo = [job for job in jobs if job_key(job) not in done]
     print(f"{len(jobs)} jobs, {len(jobs) - len(todo)} found in {RUNS}", flush=True)
-    start = time.perf_counter()
     if todo:
         run_jobs(todo, args.jobs, RUNS)
     runs = read_runs(RUNS)
@@ -596,12 +595,10 @@ def main(argv=None):
     name, path = section_name(args), None
     if not args.no_write:
         suffix = name.removeprefix("suite").replace("-", "_")
-        path = figure(summarize(records), OUTPUT / f"suite_auroc{suffix}.png")
-    body = report(records, args, time.perf_counter() - start, path)
-    print("\n" + body)
-    if not args.no_write:
-        target = OUTPUT / "suite-quick.md" if args.quick else _common.REPORT
-        print(f"Report written to {_common.write_section(name, body, target)}")
+        suffix += "_quick" if args.quick else ""
+        path = figure(summarize(records), _common.OUTPUT / f"suite_auroc{suffix}.png")
+    title = "Suite: LSTMAutoencoderDetector on UCR, ECG5000 and TSAD data"
+    _common.publish(name, title, report(records, args, path), args)
 
 
 if __name__ == "__main__":

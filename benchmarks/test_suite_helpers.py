@@ -4,6 +4,7 @@ Run with ``python -m pytest benchmarks/test_suite_helpers.py``.
 """
 
 import json
+from argparse import Namespace
 
 import _suite_data as data
 import numpy as np
@@ -124,3 +125,15 @@ def test_contaminated_training_sets_add_other_classes_series():
     assert len(added) == 2 and all(s[0] % 4 == 0 for s in added)
     assert [s.tolist() for s in out.X_train] == [s.tolist() for s in again.X_train]
     assert "contaminated 0.1" in suite.config_key({}, 0.1)
+
+
+def test_section_names_name_the_options_and_the_contamination():
+    def name(quick=False, contaminate=0.0, **params):
+        args = Namespace(quick=quick, lstm_params=params, contaminate=contaminate)
+        return suite.section_name(args)
+
+    assert name() == "suite"
+    assert name(max_epochs=2, contaminate=0.1) == (
+        "suite-options-max_epochs-2-contaminated-0.1"
+    )
+    assert name(quick=True, max_epochs=2) == "suite"  # publish adds "-quick"
