@@ -13,26 +13,25 @@ one thread), then with ``score_dask`` and ``score_shards`` on 1 and 2 workers,
 which read the beats from ``.npy`` shards of 2048 rows; every result is compared
 with the first in-memory scores for exact equality.
 
-Run ``python benchmarks/dask_scaling.py`` (a few minutes on 2 cores); it prints
-the tables and writes them to the "distributed" section of BENCHMARKS.md
-(``--no-write`` to skip). The file is not named ``distributed.py``: run as a
-script, it would shadow Dask's ``distributed`` package for every script in
-this folder.
+Run ``python benchmarks/dask_scaling.py`` (ECG5000 from
+``$SKLEARN_LSTMAE_DATA``; the "distributed" section of BENCHMARKS.md).
+``--quick``: 200 search beats, 1 epoch, 4,096 beats scored. The file is not
+named ``distributed.py``: run as a script, it would shadow Dask's
+``distributed`` package for every script in this folder.
 """
 
-import argparse
 import logging
 import os
 import tempfile
 import time
 from pathlib import Path
 
+import _common
 import dask
 import dask.array as da
 import joblib
 import numpy as np
 import torch
-from _common import stamp, write_section
 from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -178,85 +177,71 @@ def _max_diff(scores, reference):
     return float(np.abs(scores - reference).max())
 
 
-def main(n_search_beats, max_epochs, n_score_beats, random_state, write):
-    load = os.getloadavg()[0]
+def main(argv=None):
+    p = _common.parser(__doc__, "200 search beats, 1 epoch, 4,096 beats scored")
+    sizes = {
+        "n_search_beats": (2000, 200),
+        "max_epochs": (8, 1),
+        "n_score_beats": (40_000, 4096),
+    }
+    for name in sizes:
+        p.add_argument("--" + name.replace("_", "-"), type=int)
+    p.add_argument("--random-state", type=int, default=0)
+    args = p.parse_args(argv)
+    for name, (full, quick) in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     ecg = load_ecg5000()
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(args.random_state)
 
-    rows = rng.choice(len(ecg.data), size=n_search_beats, replace=False)
+    rows = rng.choice(len(ecg.data), size=args.n_search_beats, replace=False)
     X, y = ecg.data[rows], np.where(ecg.is_anomaly[rows], -1, 1)
-    search_rows = bench_search(X, y, max_epochs, random_state)
+    search_rows = bench_search(X, y, args.max_epochs, args.random_state)
 
     normal = ecg.data[~ecg.is_anomaly]
     detector = LSTMAutoencoderDetector(
-        max_epochs=1, device="cpu", random_state=random_state
+        max_epochs=1, device="cpu", random_state=args.random_state
     ).fit(normal[:1000])
-    picks = rng.integers(0, len(ecg.data), n_score_beats)
-    X_big = ecg.data[picks] + rng.normal(0, 0.05, (n_score_beats, ecg.data.shape[1]))
+    n = args.n_score_beats
+    X_big = ecg.data[rng.integers(0, len(ecg.data), n)]
+    X_big = X_big + rng.normal(0, 0.05, X_big.shape)
     score_rows = bench_scoring(detector, X_big)
 
     base = search_rows[0][1]
-    lines = [
-        "## Distributed (Dask)",
-        "",
-        stamp(),
-        f"Load average (1 min) at the start {load:.1f}, at the end "
-        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores: other jobs shared "
-        "the machine, so timings are noisy.",
-        "",
-        f"Grid search: 4 candidates x 2 folds = 8 fits of LSTMAutoencoderDetector "
-        f"(hidden_size 16/32, latent_size 8/16, max_epochs={max_epochs}) on "
-        f"{n_search_beats} labelled ECG5000 beats, scoring roc_auc, refit=False. "
-        "Every run uses one torch thread per fit. Cluster start-up and worker "
-        "imports are not timed; the first row is the reference for the cv "
-        "scores.",
-        "",
-        "| where | wall time (s) | speed-up | cv scores equal to n_jobs=1 |",
-        "|---|---:|---:|---|",
+    search_table = [
+        [name, f"{seconds:.1f}", f"{base / seconds:.2f}x", "yes" if same else "NO"]
+        for name, seconds, same in search_rows
     ]
-    for name, seconds, same in search_rows:
-        lines.append(
-            f"| {name} | {seconds:.1f} | {base / seconds:.2f}x | "
-            f"{'yes' if same else 'NO'} |"
-        )
     base = score_rows[0][1]
-    lines += [
-        "",
-        f"Scoring: {n_score_beats} beats of {X_big.shape[1]} steps, default "
-        f"architecture (hidden_size {detector.hidden_size}, latent_size "
-        f"{detector.latent_size}, "
-        f"{'bidirectional' if detector.bidirectional else 'one direction'}), "
-        f"chunks/shards of {CHUNK_ROWS} rows; each worker uses one torch "
-        "thread; the first row is the reference for the scores. The workers "
-        "read the shards "
-        "from disk; the Dask array is built lazily from the same shards.",
-        "",
-        "| how | wall time (s) | beats/s | vs in memory | max abs diff to in memory |",
-        "|---|---:|---:|---:|---:|",
+    score_table = [
+        [name, f"{seconds:.1f}", f"{n / seconds:,.0f}", f"{base / seconds:.2f}x"]
+        + [f"{diff:g}"]
+        for name, seconds, diff in score_rows
     ]
-    for name, seconds, diff in score_rows:
-        lines.append(
-            f"| {name} | {seconds:.1f} | {n_score_beats / seconds:,.0f} | "
-            f"{base / seconds:.2f}x | {diff:g} |"
-        )
-    body = "\n".join(lines) + "\n"
-    print(body)
-    if write:
-        print(f"written to {write_section('distributed', body)}")
+    direction = "bidirectional" if detector.bidirectional else "one direction"
+    parts = [
+        f"Grid search: 4 candidates x 2 folds = 8 fits of LSTMAutoencoderDetector "
+        f"(hidden_size 16/32, latent_size 8/16, max_epochs={args.max_epochs}) on "
+        f"{args.n_search_beats} labelled ECG5000 beats, scoring roc_auc, "
+        "refit=False, one torch thread per fit. Cluster start-up and worker "
+        "imports are not timed; the first row is the reference for the cv scores.",
+        _common.table(
+            ["where", "wall time (s)", "speed-up", "cv scores equal to n_jobs=1"],
+            search_table,
+        ),
+        f"Scoring: {n} beats of {X_big.shape[1]} steps, default architecture "
+        f"(hidden_size {detector.hidden_size}, latent_size {detector.latent_size}, "
+        f"{direction}), chunks/shards of {CHUNK_ROWS} rows read from disk by the "
+        "workers (the Dask array is built lazily from the same shards); one "
+        "torch thread per worker; the first row is the reference for the scores.",
+        _common.table(
+            ["how", "wall time (s)", "beats/s", "vs in memory"]
+            + ["max abs diff to in memory"],
+            score_table,
+        ),
+    ]
+    _common.publish("distributed", "Distributed (Dask)", parts, args)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-search-beats", type=int, default=2000)
-    parser.add_argument("--max-epochs", type=int, default=8)
-    parser.add_argument("--n-score-beats", type=int, default=40_000)
-    parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--no-write", dest="write", action="store_false")
-    args = parser.parse_args()
-    main(
-        args.n_search_beats,
-        args.max_epochs,
-        args.n_score_beats,
-        args.random_state,
-        args.write,
-    )
+    main()
