@@ -29,6 +29,12 @@ def _check_sequences(estimator, X, *, reset):
     as scikit-learn does (an element that is not a number raises), string
     and bytes arrays and complex numbers are rejected.
 
+    The checks on what makes a sequence (its dtype, its number of
+    dimensions, of time steps and of channels) come first, with messages in
+    terms of sequences; the data that passes them goes through scikit-learn's
+    ``validate_data``, whose own errors (non-finite values, no rows, feature
+    names, values that are not numbers) are raised as they are.
+
     A list (or tuple) of sequences of different lengths is checked by
     :func:`_check_ragged` and returned padded, as a ``_Ragged``. A list of
     sequences of one length is an ordinary array-like and takes the path
@@ -51,69 +57,92 @@ def _check_sequences(estimator, X, *, reset):
             "array of shape (n_samples, n_timesteps) or "
             "(n_samples, n_timesteps, n_channels). Use X.toarray()."
         )
-    try:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            allow_nd=True,
-            dtype="numeric",
-        )
-    except ValueError as exc:
-        message = str(exc)
-        if not reset and "is expecting" in message:
-            raise ValueError(
-                f"{exc} Each column is a time step: the model was fitted on "
-                f"sequences of {estimator.n_timesteps_} time steps."
-            ) from exc
-        if message.startswith("Expected 2D array, got"):
-            raise ValueError(
-                f"{message.splitlines()[0]} {_EXPECTED}. Reshape your data: a "
-                "single univariate sequence is X.reshape(1, -1)."
-            ) from exc
-        if "bytes/strings" in message:
-            raise ValueError(
-                f"Strings are not supported (X has a string dtype): {_EXPECTED} "
-                "of real numbers. Convert numbers written as text with "
-                "X.astype(float)."
-            ) from exc
-        if message.startswith("Complex data not supported"):
-            raise ValueError(
-                f"Complex data not supported: {_EXPECTED} of real numbers."
-            ) from exc
-        if "0 feature(s)" in message:
-            raise ValueError(
-                f"{message} Each column is a time step: sequences need at least "
-                "one time step."
-            ) from exc
-        raise
+    if not hasattr(X, "shape"):
+        # An array-like that is not an array (nor a DataFrame, whose column
+        # names validate_data reads): convert it once, as check_array would.
+        X = np.asarray(X)
+    _check_dtype(X)
+    _check_shape(estimator, tuple(X.shape), reset=reset)
+    X = validate_data(estimator, X, reset=reset, allow_nd=True, dtype="numeric")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    if X.ndim > 3:
-        raise ValueError(
-            f"Expected a 2-D array (n_samples, n_timesteps) or a 3-D array "
-            f"(n_samples, n_timesteps, n_channels), got {X.ndim}-D with shape "
-            f"{X.shape}."
-        )
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
-    if X.shape[1] == 0:
-        raise ValueError(
-            f"Found array with 0 time steps (shape={X.shape}): sequences need at "
-            "least one time step."
-        )
-    if X.shape[2] == 0:
-        raise ValueError(f"Found array with 0 channels (shape={X.shape}).")
     if reset:
         estimator.n_timesteps_, estimator.n_channels_ = X.shape[1], X.shape[2]
-    elif X.shape[2] != estimator.n_channels_:
-        n_timesteps = estimator.n_timesteps_ or "n_timesteps"
-        raise ValueError(
-            f"X has {X.shape[2]} channel(s) per time step, but "
-            f"{type(estimator).__name__} was fitted on {estimator.n_channels_}: "
-            f"expected shape (n_samples, {n_timesteps}, {estimator.n_channels_})."
-        )
     return X
+
+
+def _check_dtype(X):
+    """Reject strings, bytes and complex numbers, by the dtype of ``X``.
+
+    The dtypes of a DataFrame's columns are read without converting it, so
+    that ``validate_data`` still sees its column names. Inputs without a
+    dtype (or with an object dtype) are left to ``validate_data``, which
+    converts them element by element.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or isinstance(dtypes, np.dtype):
+        dtypes = [getattr(X, "dtype", None)]
+    kinds = {getattr(dtype, "kind", None) for dtype in dtypes}
+    if kinds & {"U", "S"}:
+        raise ValueError(
+            f"Strings are not supported (X has a string dtype): {_EXPECTED} of "
+            "real numbers. Convert numbers written as text with X.astype(float)."
+        )
+    if "c" in kinds:
+        raise ValueError(f"Complex data not supported: {_EXPECTED} of real numbers.")
+
+
+def _check_shape(estimator, shape, *, reset):
+    """Check the number of dimensions, time steps and channels of a shape.
+
+    Scoring (``reset=False``) needs the training number of channels and,
+    unless the detector was fitted on sequences of different lengths
+    (``n_timesteps_`` is None), the training number of time steps.
+    """
+    ndim = len(shape)
+    if ndim == 0:
+        raise ValueError(f"{_EXPECTED}, got a scalar (0-D).")
+    if ndim == 1:
+        raise ValueError(
+            f"{_EXPECTED}, got a 1-D array of shape {shape}. Reshape your data: "
+            "a single univariate sequence is X.reshape(1, -1)."
+        )
+    if ndim > 3:
+        raise ValueError(f"{_EXPECTED}, got a {ndim}-D array of shape {shape}.")
+    n_timesteps, n_channels = shape[1], shape[2] if ndim == 3 else 1
+    # The messages on time steps also name them as scikit-learn's features
+    # (one per time step, n_features_in_), in the words of scikit-learn's
+    # messages, which its estimator checks look for.
+    if n_timesteps == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 "
+            f"is required by {type(estimator).__name__}: each feature is a time "
+            "step, and sequences need at least one time step."
+        )
+    if n_channels == 0:
+        raise ValueError(f"Found array with 0 channels (shape={shape}).")
+    if reset:
+        return
+    name = type(estimator).__name__
+    fitted_timesteps = getattr(estimator, "n_timesteps_", None)
+    if fitted_timesteps is not None and n_timesteps != fitted_timesteps:
+        raise ValueError(
+            f"X has {n_timesteps} features, but {name} is expecting "
+            f"{fitted_timesteps} features as input: each feature is a time step, "
+            f"and the detector was fitted on sequences of {fitted_timesteps} time "
+            f"steps (expected shape (n_samples, {fitted_timesteps}) or "
+            f"(n_samples, {fitted_timesteps}, {estimator.n_channels_})). A list "
+            "of sequences of any length can be scored."
+        )
+    if n_channels != estimator.n_channels_:
+        raise ValueError(
+            f"X has {n_channels} channel(s) per time step, but {name} was fitted "
+            f"on {estimator.n_channels_}: expected shape "
+            f"(n_samples, {fitted_timesteps or 'n_timesteps'}, "
+            f"{estimator.n_channels_})."
+        )
 
 
 def _is_ragged(X):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._validation import _check_sequences
 
 from .conftest import FAST, make_sines
 
@@ -30,25 +31,8 @@ def fitted(X):
 
 
 # --------------------------------------------------------------------------
-# Input validation in every public method
+# Input validation: the rules, on the validator itself
 # --------------------------------------------------------------------------
-
-METHODS = [
-    "fit",
-    "fit_predict",
-    "score_samples",
-    "decision_function",
-    "predict",
-    "transform",
-    "reconstruct",
-]
-
-
-def _call(method, fitted, X):
-    if method in ("fit", "fit_predict"):
-        det = LSTMAutoencoderDetector(**FAST, random_state=0)
-        return getattr(det, method)(X)
-    return getattr(fitted, method)(X)
 
 
 def _with(value, at=(3, 5)):
@@ -63,7 +47,10 @@ def _object_with_string():
     return X
 
 
-# (case id, input, exception type, message pattern): rejected by every method.
+_SEQUENCES = r"X must be a 2-D array \(n_samples, n_timesteps\) or a 3-D array"
+
+# (case id, input, exception type, message pattern): rejected at fit and when
+# scoring.
 REJECTED = [
     ("nan", lambda: _with(np.nan), ValueError, "Input X contains NaN"),
     ("inf", lambda: _with(np.inf), ValueError, "Input X contains infinity"),
@@ -73,15 +60,16 @@ REJECTED = [
         "1-D",
         lambda: np.zeros(T),
         ValueError,
-        r"got 1D array.*\(n_samples, n_timest.*Reshape your data.*reshape\(1, -1\)",
+        _SEQUENCES + r".*got a 1-D array of shape \(12,\)\. Reshape your data.*"
+        r"X\.reshape\(1, -1\)",
     ),
-    ("scalar", lambda: 3.0, ValueError, r"got scalar array.*\(n_samples, n_timest"),
-    ("None", lambda: None, ValueError, r"got scalar array.*\(n_samples, n_timest"),
+    ("scalar", lambda: 3.0, ValueError, _SEQUENCES + r".*got a scalar \(0-D\)"),
+    ("None", lambda: None, ValueError, _SEQUENCES + r".*got a scalar \(0-D\)"),
     (
         "4-D",
         lambda: np.zeros((4, T, 1, 1)),
         ValueError,
-        r"got 4-D with shape \(4, 12, 1, 1\)",
+        _SEQUENCES + r".*got a 4-D array of shape \(4, 12, 1, 1\)",
     ),
     ("0 rows", lambda: np.zeros((0, T)), ValueError, r"0 sample\(s\) \(shape=\(0, 12"),
     (
@@ -90,19 +78,27 @@ REJECTED = [
         ValueError,
         r"0 sample\(s\) \(shape=\(0, 12, 1",
     ),
-    ("0 steps", lambda: np.zeros((4, 0)), ValueError, "0 feature.*at least one time"),
+    (
+        "0 steps",
+        lambda: np.zeros((4, 0)),
+        ValueError,
+        r"0 feature\(s\) \(shape=\(4, 0\)\) while a minimum of 1 is required.*"
+        "each feature is a time step, and sequences need at least one time step",
+    ),
     (
         "0 steps 3-D",
         lambda: np.zeros((4, 0, 1)),
         ValueError,
-        "0 features|0 time steps",
+        r"0 feature\(s\) \(shape=\(4, 0, 1\)\).*need at least one time step",
     ),
-    ("0 channels", lambda: np.zeros((4, T, 0)), ValueError, "0 channels"),
+    ("0 channels", lambda: np.zeros((4, T, 0)), ValueError, r"0 channels \(shape="),
     (
         "strings",
         lambda: np.full((4, T), "1.5"),
         ValueError,
-        r"Strings are not supported.*dtype.*\(n_samples, n_timesteps\)",
+        r"Strings are not supported \(X has a string dtype\): "
+        + _SEQUENCES
+        + r".*of real numbers\. Convert numbers written as text with X\.astype",
     ),
     ("bytes", lambda: np.full((4, T), b"1"), ValueError, "Strings are not supported"),
     ("object+str", _object_with_string, ValueError, "could not convert string"),
@@ -110,13 +106,19 @@ REJECTED = [
         "complex",
         lambda: make_sines(n=4, n_timesteps=T) + 1j,
         ValueError,
-        r"Complex data not supported.*\(n_samples, n_timesteps\)",
+        "Complex data not supported: " + _SEQUENCES + ".*of real numbers",
+    ),
+    (
+        "complex frame",
+        lambda: pd.DataFrame(make_sines(n=4, n_timesteps=T) + 1j),
+        ValueError,
+        "Complex data not supported",
     ),
     (
         "sparse csr",
         lambda: sp.csr_matrix(make_sines(n=4, n_timesteps=T)),
         TypeError,
-        r"Sparse input is not supported.*\(n_samples, n_timesteps\)",
+        r"Sparse input is not supported.*\(n_samples, n_timesteps\).*X\.toarray",
     ),
     (
         "sparse coo array",
@@ -132,7 +134,7 @@ REJECTED = [
     ),
 ]
 
-# Rejected by the methods of a fitted detector only: shapes other than fit's.
+# Rejected when scoring only: shapes other than fit's.
 REJECTED_AFTER_FIT = [
     # A list of sequences of any length is scored (test_ragged.py); an
     # array must have the training length.
@@ -140,13 +142,22 @@ REJECTED_AFTER_FIT = [
         "fewer steps",
         lambda: make_sines(n=4, n_timesteps=T - 2),
         ValueError,
-        "X has 10 features.*expecting 12.*fitted on sequences of 12 time steps",
+        r"X has 10 features, but LSTMAutoencoderDetector is expecting 12 "
+        r"features as input: each feature is a time step.*fitted on sequences "
+        r"of 12 time steps \(expected shape \(n_samples, 12\) or "
+        r"\(n_samples, 12, 1\)\)\. A list of sequences of any length",
     ),
     (
         "more steps 3-D",
         lambda: make_sines(n=4, n_timesteps=T + 1, n_channels=1),
         ValueError,
-        "fitted on sequences of 12 time steps",
+        "X has 13 features.*fitted on sequences of 12 time steps",
+    ),
+    (
+        "fewer steps frame",
+        lambda: pd.DataFrame(make_sines(n=4, n_timesteps=T - 1)),
+        ValueError,
+        "X has 11 features.*fitted on sequences of 12 time steps",
     ),
     (
         "2 channels",
@@ -157,24 +168,47 @@ REJECTED_AFTER_FIT = [
 ]
 
 
-@pytest.mark.parametrize("method", METHODS)
+def _validate(fitted, X, *, reset):
+    """``_check_sequences`` as fit (``reset``, on a new detector) or as the
+    scoring methods call it (on the fitted one)."""
+    if reset:
+        return _check_sequences(LSTMAutoencoderDetector(), X, reset=True)
+    return _check_sequences(fitted, X, reset=False)
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["fit", "score"])
 @pytest.mark.parametrize(
     "make, exc, match", [c[1:] for c in REJECTED], ids=[c[0] for c in REJECTED]
 )
-def test_bad_input_is_rejected_clearly(fitted, method, make, exc, match):
+def test_bad_input_is_rejected_clearly(fitted, reset, make, exc, match):
     with pytest.raises(exc, match=match):
-        _call(method, fitted, make())
+        _validate(fitted, make(), reset=reset)
 
 
-@pytest.mark.parametrize("method", METHODS[2:])
 @pytest.mark.parametrize(
     "make, exc, match",
     [c[1:] for c in REJECTED_AFTER_FIT],
     ids=[c[0] for c in REJECTED_AFTER_FIT],
 )
-def test_other_shape_than_at_fit_is_rejected(fitted, method, make, exc, match):
+def test_other_shape_than_at_fit_is_rejected(fitted, make, exc, match):
     with pytest.raises(exc, match=match):
-        _call(method, fitted, make())
+        _validate(fitted, make(), reset=False)
+    # The same shape is fine at fit, which records it.
+    det = LSTMAutoencoderDetector()
+    X = _check_sequences(det, make(), reset=True)
+    assert (det.n_timesteps_, det.n_channels_) == X.shape[1:]
+
+
+def test_the_library_checks_come_before_scikit_learns(fitted):
+    """Where scikit-learn would also object, the library's message is the
+    one raised: a 1-D array with a NaN is a shape error, an array of
+    another length with a NaN a length error, strings in 1-D a dtype error."""
+    with pytest.raises(ValueError, match="got a 1-D array"):
+        _check_sequences(LSTMAutoencoderDetector(), _with(np.nan)[0], reset=True)
+    with pytest.raises(ValueError, match="X has 10 features"):
+        _check_sequences(fitted, _with(np.nan)[:, 2:], reset=False)
+    with pytest.raises(ValueError, match="Strings are not supported"):
+        _check_sequences(LSTMAutoencoderDetector(), np.full(T, "1"), reset=True)
 
 
 def _readonly(X):
@@ -183,7 +217,7 @@ def _readonly(X):
     return X
 
 
-# (case id, converter of the fixture's X): accepted by every method.
+# (case id, converter of the fixture's X): accepted at fit and when scoring.
 ACCEPTED = [
     ("float64", lambda X: X),
     ("float32", lambda X: X.astype(np.float32)),
@@ -203,6 +237,66 @@ ACCEPTED = [
 ]
 
 
+@pytest.mark.parametrize("reset", [True, False], ids=["fit", "score"])
+@pytest.mark.parametrize(
+    "convert", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED]
+)
+def test_accepted_input_is_converted(fitted, X, reset, convert):
+    """A 3-D float array of the input's values: float32 kept, the rest
+    float64."""
+    X_in = convert(X)
+    out = _validate(fitted, X_in, reset=reset)
+    assert isinstance(out, np.ndarray) and out.shape == (N, T, 1)
+    float32 = getattr(X_in, "dtype", None) == np.float32
+    assert out.dtype == (np.float32 if float32 else np.float64)
+    expected = np.asarray(X_in, dtype=np.float64).reshape(N, T, 1)
+    np.testing.assert_array_equal(out, expected)
+
+
+# --------------------------------------------------------------------------
+# Every public method validates its input with the validator
+# --------------------------------------------------------------------------
+
+METHODS = [
+    "fit",
+    "fit_predict",
+    "score_samples",
+    "decision_function",
+    "predict",
+    "transform",
+    "reconstruct",
+    "score_timesteps",
+    "anomaly_probability",
+]
+FITTING = ("fit", "fit_predict")
+
+
+def _call(method, fitted, X):
+    if method in FITTING:
+        det = LSTMAutoencoderDetector(**FAST, random_state=0)
+        return getattr(det, method)(X)
+    return getattr(fitted, method)(X)
+
+
+def _validator_error(fitted, X, reset):
+    with pytest.raises((ValueError, TypeError)) as caught:
+        _validate(fitted, X, reset=reset)
+    return caught.value
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_public_method_rejects_bad_input_as_the_validator_does(fitted, method):
+    """Each bad input raises, through the method, the validator's error."""
+    reset = method in FITTING
+    cases = REJECTED if reset else REJECTED + REJECTED_AFTER_FIT
+    for case, make, exc, _ in cases:
+        expected = _validator_error(fitted, make(), reset)
+        with pytest.raises(exc) as caught:
+            _call(method, fitted, make())
+        assert type(caught.value) is type(expected), case
+        assert str(caught.value) == str(expected), case
+
+
 def _check_output(method, out, X_in, n_rows):
     if method == "fit":
         out = out.score_samples(X_in)
@@ -215,18 +309,24 @@ def _check_output(method, out, X_in, n_rows):
         assert out.shape == (n_rows,) and set(np.unique(out)) <= {-1, 1}
     elif method == "transform":
         assert out.shape == (n_rows, FAST["latent_size"]) and out.dtype == np.float64
+    elif method == "score_timesteps":
+        assert out.shape == (n_rows, T) and out.dtype == np.float64
+    elif method == "anomaly_probability":
+        assert out.shape == (n_rows,) and out.dtype == np.float64
+        assert ((out >= 0) & (out <= 1)).all()
     else:  # reconstruct keeps the shape of its input
         assert out.shape == np.shape(np.asarray(X_in, dtype=float))
         assert out.dtype == np.float64
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize(
-    "convert", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED]
-)
-def test_accepted_input_gives_the_right_output(fitted, X, method, convert):
-    X_in = convert(X)
-    _check_output(method, _call(method, fitted, X_in), X_in, N)
+def test_public_method_gives_the_right_output_on_accepted_input(fitted, X, method):
+    for case, convert in ACCEPTED:
+        X_in = convert(X)
+        try:
+            _check_output(method, _call(method, fitted, X_in), X_in, N)
+        except AssertionError as exc:
+            raise AssertionError(f"{case}: {exc}") from exc
 
 
 def test_conversions_do_not_change_scores(fitted, X):
@@ -320,7 +420,8 @@ def arbitrary_input(draw, fitted_shape=None):
         return X.tolist()
     if container == "frame" and X.ndim == 2:
         return pd.DataFrame(X)
-    if container == "sparse" and X.ndim == 2 and X.dtype.kind in "fiub":
+    sparse_dtype = X.dtype.kind in "fiub" and X.dtype != np.float16  # no float16
+    if container == "sparse" and X.ndim == 2 and sparse_dtype:
         return sp.csr_matrix(X)
     return X
 
