@@ -1,18 +1,16 @@
-"""The skorch glue: ArrayBatches against torch's DataLoader, training noise."""
-
-import pickle
+"""The skorch glue: ArrayBatches against torch's DataLoader, the training
+budget (epochs, patience, optimizer steps)."""
 
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._net import ArrayBatches
 
-from .conftest import FAST, fit_with_callback, make_sines
+from .conftest import FAST, make_sines
 
 
 @pytest.mark.parametrize("n, batch_size", [(10, 4), (12, 4), (5, 8), (1, 1)])
@@ -53,59 +51,6 @@ def test_detector_trains_as_with_dataloader():
     reference = WithDataLoader(**FAST, random_state=3).fit(X)
     assert isinstance(ours.net_.get_iterator(Dataset(X)), ArrayBatches)
     np.testing.assert_array_equal(ours.score_samples(X), reference.score_samples(X))
-
-
-class _Inputs(Callback):
-    """Records, per batch, whether the module's input equalled the batch."""
-
-    def __init__(self):
-        self.same = {True: [], False: []}  # training -> [input == batch]
-
-    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
-        self.batch, self.training = batch[0], training
-
-    def on_train_begin(self, net, **kwargs):
-        def hook(module, args, kwargs):
-            x = args[0] if args else kwargs["x"]
-            batch = self.batch["x"] if isinstance(self.batch, dict) else self.batch
-            seen = x.detach().cpu().numpy()
-            self.same[self.training].append(np.array_equal(seen, np.asarray(batch)))
-
-        self.handle = net.module_.register_forward_pre_hook(hook, with_kwargs=True)
-
-    def on_train_end(self, net, **kwargs):
-        self.handle.remove()  # the detector's own scoring passes come next
-
-
-@pytest.mark.parametrize("ragged", [False, True])
-def test_noise_reaches_training_passes_only(ragged):
-    X = make_sines()
-    if ragged:
-        X = [x[: 16 + i % 8] for i, x in enumerate(X)]
-    inputs = _Inputs()
-    fit_with_callback(X, inputs, **FAST, noise_std=0.1, random_state=0)
-    assert inputs.same[True] and not any(inputs.same[True])  # noisy
-    assert inputs.same[False] and all(inputs.same[False])  # clean
-
-
-def test_noise_is_seeded_and_scoring_is_clean(sines, fitted_sines):
-    X, plain = sines, fitted_sines  # plain: the same detector without noise
-    a = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
-    b = LSTMAutoencoderDetector(**FAST, noise_std=0.1, random_state=0).fit(X)
-    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
-    np.testing.assert_array_equal(a.score_samples(X), a.score_samples(X))
-    assert not np.array_equal(a.score_samples(X), plain.score_samples(X))
-    # the generator is not pickled (it is device-bound); the copy scores alike
-    assert "noise_generator_" not in a.net_.__getstate__()
-    copy = pickle.loads(pickle.dumps(a))
-    np.testing.assert_array_equal(copy.score_samples(X), a.score_samples(X))
-    copy.fit(X)  # and it can be refitted: a new generator is made
-    np.testing.assert_array_equal(copy.score_samples(X), a.score_samples(X))
-
-
-def test_negative_noise_is_rejected():
-    with pytest.raises(ValueError, match="'noise_std' parameter"):
-        LSTMAutoencoderDetector(**FAST, noise_std=-0.1).fit(make_sines())
 
 
 def test_auto_patience_needs_enough_held_out_rows():

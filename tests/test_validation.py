@@ -551,6 +551,7 @@ def test_bad_parameters_are_rejected_at_fit(X, params):
     [
         ("gpu", "'device' parameter must be 'auto', 'cpu', 'cuda'.*got 'gpu'"),
         ("tpu", "'device' parameter must be.*got 'tpu'"),
+        ("tpu9", "'device' parameter must be.*got 'tpu9'"),
         ("CUDA", "'device' parameter must be.*got 'CUDA'"),
         ("cuda:x", "'device' parameter must be.*got 'cuda:x'"),
         ("", "'device' parameter must be.*got ''"),
