@@ -20,8 +20,7 @@ Measured:
    to ``--tutorial-max-epochs``, or ``--tutorial-epochs N`` times its
    extrapolated epoch time.
 3. ``score_samples`` on ``--sizes`` synthetic float32 beats, each size in a
-   fresh process (``_speed_scoring.py``): time and peak resident memory; and
-   module-only inference by chunk size.
+   fresh process (``_speed_scoring.py``): time and peak resident memory.
 4. Achieved GFLOP/s of training and scoring against the CPU's peak
    (``_speed_loops.forward_flops`` and ``peak_flops``).
 
@@ -309,48 +308,11 @@ def tutorial_time_to_auroc(split, args, epoch_seconds):
 # -- 3. scoring ---------------------------------------------------------------
 
 
-def _chunk_sizes(det, n_timesteps):
-    """The batch sizes ``score_samples`` feeds the module (found by a hook)."""
-    seen = []
-    hook = det.net_.module_.register_forward_hook(
-        lambda mod, args, kwargs, out: seen.append(
-            (args[0] if args else kwargs["x"]).shape[0]
-        ),
-        with_kwargs=True,
-    )
-    try:
-        det.score_samples(np.zeros((5000, n_timesteps), dtype=np.float32))
-    finally:
-        hook.remove()
-    return seen
-
-
-def _forward_chunks(module, x, chunk):
-    for start in range(0, x.shape[0], chunk):
-        module(x[start : start + chunk])
-
-
-def chunk_sweep(module, n_timesteps, args):
-    """Module-only inference beats/s by chunk size (median of 3 interleaved)."""
-    n = 1024 if args.quick else 4096
-    x = torch.randn(n, n_timesteps, 1, device=args.device)
-    module.eval()
-    rates = {c: [] for c in (32, 128, 512, 1024, 4096) if c <= n}
-    with torch.inference_mode():
-        module(x[:128])
-        for _ in range(3):
-            for chunk in rates:
-                job = partial(_forward_chunks, module, x, chunk)
-                rates[chunk].append(n / timed(job, args.device)[0])
-    return {c: statistics.median(r) for c, r in rates.items()}
-
-
 def scoring(split, args):
     """Fit a default detector for one epoch, then score each size in a child."""
     n_fit = 256 if args.quick else len(split.X_train)
     det = LSTMAutoencoderDetector(max_epochs=1, device=args.device, random_state=0)
     det.fit(split.X_train[:n_fit])
-    chunks = _chunk_sizes(det, split.X_train.shape[1])
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         path = Path(workdir) / "detector.joblib"
@@ -364,9 +326,7 @@ def scoring(split, args):
             if out.returncode != 0:
                 raise RuntimeError(f"scoring {n} beats failed:\n{out.stderr[-3000:]}")
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    _log("module-only inference by chunk size")
-    sweep = chunk_sweep(det.net_.module_, split.X_train.shape[1], args)
-    return {"rows": rows, "chunk": max(chunks), "sweep": sweep}
+    return rows
 
 
 # -- report -------------------------------------------------------------------
@@ -477,7 +437,7 @@ def _auroc_parts(det, tut_auroc):
 
 def _scoring_parts(scored, flops):
     rows = []
-    for r in scored["rows"]:
+    for r in scored:
         n, seconds, peak, base = r["n"], r["seconds"], r["peak_rss"], r["baseline_rss"]
         mb = [r["input_bytes"] / 1e6, base / 1e6, peak / 1e6, (peak - base) / 1e6]
         rate = [f"{seconds:.2f}", f"{n / seconds:.0f}", f"{1e6 * seconds / n:.0f}"]
@@ -487,27 +447,21 @@ def _scoring_parts(scored, flops):
     parts = [
         "### Scoring (`score_samples`, one fresh process per size)",
         "Synthetic standard-normal float32 beats; the detector's defaults fitted "
-        "for one epoch (the weights do not change the cost); it feeds the module "
-        f"chunks of {scored['chunk']} beats. Baseline: resident memory after "
-        "loading the model, creating the input and a warm-up call; peak: the "
-        "high-water mark during the call.",
+        "for one epoch (the weights do not change the cost). Baseline: resident "
+        "memory after loading the model, creating the input and a warm-up call; "
+        "peak: the high-water mark during the call.",
         _common.table(header, rows),
     ]
-    gpu = [(r["n"], r["gpu_peak_bytes"]) for r in scored["rows"]]
+    gpu = [(r["n"], r["gpu_peak_bytes"]) for r in scored]
     if any(peak is not None for _, peak in gpu):
         parts.append(
             "GPU memory peak during the call (`torch.cuda.max_memory_allocated`): "
             + ", ".join(f"{n:,} beats {peak / 1e6:.0f} MB" for n, peak in gpu)
             + "."
         )
-    sweep = ", ".join(f"{c}: {r:.0f}" for c, r in scored["sweep"].items())
-    largest = max(scored["rows"], key=lambda r: r["n"])
+    largest = max(scored, key=lambda r: r["n"])
     rate = flops["det_beat"] * largest["n"] / largest["seconds"]
-    parts.append(
-        "Module-only inference (no checks, no numpy), beats/s by chunk size, "
-        f"median of 3 interleaved passes: {sweep}. Scoring {largest['n']:,} "
-        f"beats achieves {rate / 1e9:.1f} GFLOP/s."
-    )
+    parts.append(f"Scoring {largest['n']:,} beats achieves {rate / 1e9:.1f} GFLOP/s.")
     return parts
 
 
