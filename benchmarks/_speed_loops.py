@@ -153,7 +153,7 @@ def plain_fit(recipe, X_train, X_held, epochs, seed, device, compile=False):
         for start in range(0, n, bs):
             xb = x_train[order[start : start + bs]]
             optimizer.zero_grad()
-            loss = criterion(forward(xb), xb)
+            loss = criterion(_reconstruction(forward(xb)), xb)
             loss.backward()
             if recipe.clip is not None:
                 nn.utils.clip_grad_norm_(
@@ -169,8 +169,14 @@ def plain_fit(recipe, X_train, X_held, epochs, seed, device, compile=False):
         with torch.no_grad():
             for start in range(0, x_held.shape[0], recipe.valid_batch_size):
                 xb = x_held[start : start + recipe.valid_batch_size]
-                criterion(forward(xb), xb).item()
+                criterion(_reconstruction(forward(xb)), xb).item()
     return total / n
+
+
+def _reconstruction(out):
+    """The module's reconstruction: its output, or the first item of a tuple
+    (the detector's module may also return the code of the same pass)."""
+    return out[0] if isinstance(out, tuple) else out
 
 
 class TutorialAutoencoder(nn.Module):
@@ -227,14 +233,15 @@ def tutorial_epoch(model, optimizer, criterion, train, valid, batch_size=1):
     return total / max(train.shape[0], 1), valid_total / max(valid.shape[0], 1)
 
 
-def reconstruction_errors(model, x, batch_size=256):
-    """Per-beat mean absolute reconstruction error, batched (for AUROC only)."""
+def reconstruction_errors(model, x, power=1, batch_size=256):
+    """Per-beat mean of ``|reconstruction - x| ** power``, batched (for AUROC)."""
     model.eval()
     out = []
     with torch.no_grad():
         for start in range(0, x.shape[0], batch_size):
             xb = x[start : start + batch_size]
-            out.append((model(xb) - xb).abs().mean(dim=(1, 2)).cpu())
+            error = (_reconstruction(model(xb)) - xb).abs() ** power
+            out.append(error.mean(dim=(1, 2)).cpu())
     return torch.cat(out).numpy()
 
 

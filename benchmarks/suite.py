@@ -29,9 +29,10 @@ series, those of different lengths padded at the end with their own last
 value up to the dataset's longest series (train and test together).
 
 Measured: AUROC per unit (the mean over classes and the worst class per
-dataset), the LSTM against its best classical peer and ROCKAD, and the median
-fit time. ``--contaminate SHARE`` adds other classes' TRAIN series to each
-one-class training set (``_suite_data.contaminated``).
+dataset), the LSTM against its best classical peer and ROCKAD, its ECG5000
+AUROC against ``TARGET_AUROC``, and the median fit time. ``--contaminate
+SHARE`` adds other classes' TRAIN series to each one-class training set
+(``_suite_data.contaminated``).
 
 Run ``python benchmarks/suite.py`` (data from ``$SKLEARN_LSTMAE_UCR_DATA``,
 ``$SKLEARN_LSTMAE_DATA`` and ``$SKLEARN_LSTMAE_TSAD_DATA``, else
