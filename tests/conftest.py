@@ -28,6 +28,27 @@ def ecg5000_dir():
     return Path(__file__).resolve().parents[2] / "shared" / "data" / "ECG5000"
 
 
+def ucr_dir():
+    """The shared UCR/UEA copies: $SKLEARN_LSTMAE_UCR_DATA, else
+    ../shared/data/UCR."""
+    env = os.environ.get("SKLEARN_LSTMAE_UCR_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "UCR"
+
+
+# Tests that read the shared ECG5000 copy skip, saying where they looked,
+# when it is missing (they never download it).
+_ECG5000_FILES = ("ECG5000_TRAIN.txt", "ECG5000_TEST.txt")
+needs_ecg5000 = pytest.mark.skipif(
+    not all((ecg5000_dir() / name).is_file() for name in _ECG5000_FILES),
+    reason=(
+        f"the shared ECG5000 copy ({', '.join(_ECG5000_FILES)}) is not in "
+        f"{ecg5000_dir()}: set SKLEARN_LSTMAE_DATA to its directory"
+    ),
+)
+
+
 def make_sines(n=96, n_timesteps=24, n_channels=None, seed=0):
     """Noisy phase-shifted sine waves: 2-D, or 3-D when n_channels is given."""
     rng = np.random.default_rng(seed)
@@ -81,18 +102,20 @@ def fit_with_callback(X, callback, **params):
     return WithCallback(**params).fit(X)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sines():
+    """``make_sines()``, shared by the whole session: never change it."""
     return make_sines()
 
 
-@pytest.fixture(scope="module")
-def fitted_sines(sines):
-    """The tiny detector fitted on ``sines`` (random_state=0); read it only:
-    tests that change it take a ``copy.deepcopy``."""
+@pytest.fixture(scope="session")
+def fitted_sines():
+    """The tiny detector fitted on ``make_sines()`` (the ``sines`` fixture;
+    random_state=0), shared by the whole session; read it only: tests that
+    change it take a ``copy.deepcopy``."""
     from sklearn_lstmae import LSTMAutoencoderDetector
 
-    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
+    return LSTMAutoencoderDetector(**FAST, random_state=0).fit(make_sines())
 
 
 def fresh_copy(detector):

@@ -1,9 +1,12 @@
 """Dask: grid search on joblib's Dask backend, thread limits, scoring big data.
 
-One LocalCluster with two worker processes serves the whole module (starting
-it takes seconds on a small machine).
+The scoring tests run twice: on Dask's synchronous scheduler in this process,
+and on a LocalCluster with two worker processes, which serves the whole
+module. The tests that need the cluster (or a new Python process) are marked
+``slow``: starting the cluster takes seconds on a small machine.
 """
 
+import contextlib
 import logging
 import subprocess
 import sys
@@ -29,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def client():
+    # Not the default client: code given no client runs in this process
+    # (score_shards on the synchronous scheduler) even while it exists.
     with (
         LocalCluster(
             n_workers=2,
@@ -37,10 +42,27 @@ def client():
             dashboard_address=None,
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster, set_as_default=False) as client,
     ):
         client.register_plugin(LimitTorchThreads(1))
         yield client
+
+
+@pytest.fixture(params=["sync", pytest.param("cluster", marks=pytest.mark.slow)])
+def cluster(request):
+    """The cluster's client, or None: run in this process."""
+    return request.getfixturevalue("client") if request.param == "cluster" else None
+
+
+def _compute(collection, client):
+    if client is None:
+        return collection.compute(scheduler="sync")
+    return client.compute(collection).result()
+
+
+def _as_current(client):
+    """Make ``client`` the current client, the one code given none uses."""
+    return contextlib.nullcontext() if client is None else client.as_current()
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +78,7 @@ def _torch_threads_per_worker(client):
     ]
 
 
+@pytest.mark.slow  # a new Python process
 def test_importing_the_package_imports_no_dask():
     code = (
         "import sys, sklearn_lstmae\n"
@@ -66,6 +89,7 @@ def test_importing_the_package_imports_no_dask():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
+@pytest.mark.slow
 def test_workers_use_the_torch_thread_limit(client):
     assert _torch_threads_per_worker(client) == [1, 1]
     # Threads that already ran tasks are set too, not only new ones.
@@ -83,6 +107,7 @@ def test_thread_limit_is_validated():
             LimitTorchThreads(bad)
 
 
+@pytest.mark.slow
 def test_grid_search_on_the_dask_backend_matches_a_local_search(client, sines):
     rng = np.random.default_rng(1)
     outliers = rng.normal(0, 1.0, (16, sines.shape[1]))
@@ -99,7 +124,11 @@ def test_grid_search_on_the_dask_backend_matches_a_local_search(client, sines):
         )
 
     local = search(n_jobs=1).fit(X, y)
-    with get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
+    with (
+        client.as_current(),
+        get_task_stream(client) as tasks,
+        joblib.parallel_config(backend="dask"),
+    ):
         remote = search(n_jobs=-1).fit(X, y)
 
     workers = set(client.scheduler_info()["workers"])
@@ -116,7 +145,7 @@ def test_grid_search_on_the_dask_backend_matches_a_local_search(client, sines):
     [(1024, 24), (700, 24), (1024, 10), (2500, 24)],
     ids=["aligned", "rows-rechunked", "time-split", "one-block"],
 )
-def test_score_dask_equals_in_memory_scores(client, fitted_sines, many, chunks):
+def test_score_dask_equals_in_memory_scores(cluster, fitted_sines, many, chunks):
     scores = score_dask(fitted_sines, da.from_array(many, chunks=chunks))
     assert scores.shape == (len(many),) and scores.dtype == np.float64
     assert all(c % fitted_sines._scoring_chunk() == 0 for c in scores.chunks[0][:-1])
@@ -125,25 +154,25 @@ def test_score_dask_equals_in_memory_scores(client, fitted_sines, many, chunks):
     ]
     assert len(detector_keys) == 1  # the detector is one task, sent once
     np.testing.assert_array_equal(
-        client.compute(scores).result(), fitted_sines.score_samples(many)
+        _compute(scores, cluster), fitted_sines.score_samples(many)
     )
 
 
-def test_score_dask_with_unknown_row_chunks(client, fitted_sines, many):
+def test_score_dask_with_unknown_row_chunks(cluster, fitted_sines, many):
     dX = da.from_array(many, chunks=(1024, 24))
     kept = dX[dX[:, 0] > -10]  # keeps every row, but Dask no longer knows how many
     assert np.isnan(kept.shape[0])
-    scores = client.compute(score_dask(fitted_sines, kept)).result()
+    scores = _compute(score_dask(fitted_sines, kept), cluster)
     np.testing.assert_array_equal(scores, fitted_sines.score_samples(many))
 
 
-def test_score_dask_multivariate_and_other_methods(client):
+def test_score_dask_multivariate_and_other_methods(cluster):
     X = make_sines(n=1500, n_channels=2, seed=4)
     det = LSTMAutoencoderDetector(**FAST, contamination=0.1, random_state=0)
     det.fit(X[:96])
     dX = da.from_array(X, chunks=(512, 24, 1))
     for method in ("score_samples", "decision_function", "predict"):
-        out = client.compute(score_dask(det, dX, method=method)).result()
+        out = _compute(score_dask(det, dX, method=method), cluster)
         np.testing.assert_array_equal(out, getattr(det, method)(X))
 
 
@@ -176,23 +205,24 @@ def _write_shards(directory, X, sizes):
     return sorted(directory.iterdir())
 
 
-def test_score_shards_equals_in_memory_scores(client, fitted_sines, many, tmp_path):
+def test_score_shards_equals_in_memory_scores(cluster, fitted_sines, many, tmp_path):
     paths = _write_shards(tmp_path, many, [1024, 1024, 452])
     expected = fitted_sines.score_samples(many)
-    np.testing.assert_array_equal(score_shards(fitted_sines, tmp_path), expected)
+    with _as_current(cluster):  # given no client: the current one, if any
+        np.testing.assert_array_equal(score_shards(fitted_sines, tmp_path), expected)
     np.testing.assert_array_equal(
-        score_shards(fitted_sines, paths, client=client), expected
+        score_shards(fitted_sines, paths, client=cluster), expected
     )
     # A list keeps its own order.
-    reordered = score_shards(fitted_sines, paths[::-1], client=client)
+    reordered = score_shards(fitted_sines, paths[::-1], client=cluster)
     np.testing.assert_array_equal(reordered[:452], expected[-452:])
 
 
 def test_score_shards_of_other_sizes_agree_to_float_rounding(
-    client, fitted_sines, many, tmp_path
+    cluster, fitted_sines, many, tmp_path
 ):
     _write_shards(tmp_path, many, [300, 5, 1195, 1000])
-    scores = score_shards(fitted_sines, tmp_path, client=client)
+    scores = score_shards(fitted_sines, tmp_path, client=cluster)
     # Rows scored in batches of other sizes than in memory: float32 kernels
     # may round differently (never by more than a relative 1e-6 here).
     np.testing.assert_allclose(
@@ -200,13 +230,13 @@ def test_score_shards_of_other_sizes_agree_to_float_rounding(
     )
 
 
-def test_score_shards_with_feature_names(client, tmp_path):
+def test_score_shards_with_feature_names(cluster, tmp_path):
     X = make_sines(n=200, seed=6)
     frame = pd.DataFrame(X, columns=[f"t{j}" for j in range(X.shape[1])])
     det = LSTMAutoencoderDetector(**FAST, random_state=0).fit(frame)
     frame.to_parquet(tmp_path / "a.parquet")
     np.testing.assert_array_equal(
-        score_shards(det, tmp_path, client=client), det.score_samples(frame)
+        score_shards(det, tmp_path, client=cluster), det.score_samples(frame)
     )
 
 

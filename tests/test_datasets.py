@@ -21,21 +21,11 @@ import pytest
 
 from sklearn_lstmae.datasets import _base, _ecg5000, get_data_home, load_ecg5000
 
+from .conftest import ecg5000_dir, needs_ecg5000
+
 N = _ecg5000.N_TIMESTEPS
 FILES = ["ECG5000_TEST.txt", "ECG5000_TRAIN.txt"]
-
-
-def _shared_dir():
-    env = os.environ.get("SKLEARN_LSTMAE_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ECG5000"
-
-
-SHARED = _shared_dir()
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason=f"shared ECG5000 copy not found at {SHARED}"
-)
+SHARED = ecg5000_dir()
 
 
 # --------------------------------------------------------------------------
@@ -141,7 +131,7 @@ def shared_all():
     return load_ecg5000(data_home=SHARED, download=False)
 
 
-@needs_shared
+@needs_ecg5000
 def test_shared_counts(shared_all):
     b = shared_all
     assert b.data.shape == (5000, N) and b.data.dtype == np.float64
@@ -155,7 +145,7 @@ def test_shared_counts(shared_all):
     assert b.frame is None and str(SHARED) in b.DESCR
 
 
-@needs_shared
+@needs_ecg5000
 @pytest.mark.parametrize(
     "subset, n, n_normal", [("train", 500, 292), ("test", 4500, 2627)]
 )
@@ -165,7 +155,7 @@ def test_shared_subsets(subset, n, n_normal):
     assert (b.split == subset).all()
 
 
-@needs_shared
+@needs_ecg5000
 def test_shared_env_var_frame_and_return_X_y(monkeypatch, shared_all):
     monkeypatch.setenv("SKLEARN_LSTMAE_DATA", str(SHARED))
     X, y = load_ecg5000(subset="test", download=False, return_X_y=True)

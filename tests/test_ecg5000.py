@@ -17,7 +17,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae.datasets import load_ecg5000, tutorial_split
 
-from .conftest import ecg5000_dir
+from .conftest import ecg5000_dir, needs_ecg5000
 
 # The defaults reach AUROC 0.9986 / 0.9956 / 0.9975 and balanced accuracy
 # 0.9862 / 0.9862 / 0.9828 on this split with random_state 0 / 1 / 2
@@ -29,7 +29,7 @@ from .conftest import ecg5000_dir
 AUROC_FLOOR = 0.996
 BALANCED_ACCURACY_FLOOR = 0.98
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_ecg5000]
 
 
 @pytest.fixture(scope="module")

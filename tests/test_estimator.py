@@ -325,9 +325,8 @@ def test_flat_anomalies_of_a_large_amplitude_class_rank_as_anomalous():
         return 3 * np.sin(t + phase) + rng.normal(0, 0.1, (n, 32))
 
     X_train, normal, flat = sines(24), sines(16), rng.normal(0, 0.1, (16, 32))
-    det = LSTMAutoencoderDetector(
-        hidden_size=16, latent_size=4, batch_size=16, random_state=0
-    ).fit(X_train)
+    det = LSTMAutoencoderDetector(hidden_size=16, latent_size=4, random_state=0)
+    det.fit(X_train)
     is_flat = np.r_[np.zeros(16), np.ones(16)]
     assert roc_auc_score(is_flat, -det.score_samples(np.r_[normal, flat])) >= 0.8
     assert (det.predict(flat) == -1).all()

@@ -87,7 +87,7 @@ def leads():
         60, n_timesteps=60, anomaly_fraction=0.5, anomalous_lead=0, random_state=1
     )
     det = LSTMAutoencoderDetector(
-        hidden_size=16, latent_size=8, max_epochs=30, batch_size=16, random_state=0
+        hidden_size=16, latent_size=8, max_epochs=30, random_state=0
     ).fit(X)
     return det, X_test, y_test == -1
 

@@ -241,6 +241,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a new Python process
 def test_saved_model_and_seeded_fit_are_bit_identical_in_a_new_process(
     fitted, X, tmp_path
 ):

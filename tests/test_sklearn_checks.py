@@ -3,7 +3,7 @@
 Every check runs; none may be skipped silently. A check that skips itself
 (raises ``SkipTest``) fails this test unless it is listed, with its reason,
 in ``JUSTIFIED_SKIPS``; ``test_array_api_check_in_its_environment`` then runs
-it where it can run.
+it where it can run (a subprocess, so marked ``slow``).
 """
 
 import os
@@ -20,6 +20,11 @@ import sklearn_lstmae
 from sklearn_lstmae import LSTMAutoencoderDetector
 
 from .conftest import FAST
+
+# The checks test the estimator's contract, not what it learns: one epoch
+# in large batches (sklearn's check data have a few hundred rows) trains
+# each of their many fits in a few optimizer steps.
+CHECKS = {**FAST, "max_epochs": 1, "batch_size": 128}
 
 _AUTO_FLAGS_NONE = (
     "with contamination='auto' the threshold is a robust z-score of 3 of the log "
@@ -53,22 +58,25 @@ def _check_name(check):
 
 @parametrize_with_checks(
     [
-        LSTMAutoencoderDetector(**FAST, random_state=0),
+        LSTMAutoencoderDetector(**CHECKS, random_state=0),
         # The float path must pass every check, check_outliers_train included,
-        # with the code distance too.
-        LSTMAutoencoderDetector(**FAST, contamination=0.1, random_state=0),
+        # without screening (a float contamination screens by default), with
+        # the code distance and with screening.
         LSTMAutoencoderDetector(
-            **FAST, code_distance=True, contamination=0.1, random_state=0
+            **CHECKS, contamination=0.1, screen_training=False, random_state=0
         ),
         LSTMAutoencoderDetector(
-            **FAST,
+            **CHECKS, code_distance=True, contamination=0.1, random_state=0
+        ),
+        LSTMAutoencoderDetector(
+            **CHECKS,
             code_distance=True,
             code_features="pooled_states",
             contamination=0.1,
             random_state=0,
         ),
         LSTMAutoencoderDetector(
-            **FAST, screen_training=True, contamination=0.1, random_state=0
+            **CHECKS, screen_training=True, contamination=0.1, random_state=0
         ),
     ],
     expected_failed_checks=_expected_failed,
@@ -89,7 +97,7 @@ _ARRAY_API_CHILD = textwrap.dedent(
     from sklearn_lstmae import LSTMAutoencoderDetector
     for contamination in ("auto", 0.1):
         det = LSTMAutoencoderDetector(
-            hidden_size=6, latent_size=3, max_epochs=3, batch_size=16,
+            hidden_size=6, latent_size=3, max_epochs=1, batch_size=128,
             contamination=contamination, random_state=0,
         )
         check_array_api_input(
@@ -101,6 +109,7 @@ _ARRAY_API_CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a subprocess that imports torch and scikit-learn again
 def test_array_api_check_in_its_environment():
     env = dict(os.environ, SCIPY_ARRAY_API="1", PYTHONWARNINGS="ignore")
     root = str(Path(sklearn_lstmae.__file__).resolve().parents[1])

@@ -2,7 +2,6 @@
 
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,12 +9,10 @@ import pytest
 from sklearn_lstmae.datasets import _base, _ucr, get_ucr_data_home, load_ucr_uea
 
 # server: the local HTTP server fixture of the ECG5000 download tests
+from .conftest import ucr_dir
 from .test_datasets import _zip, server  # noqa: F401
 
-UCR_ROOT = Path(
-    os.environ.get("SKLEARN_LSTMAE_UCR_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data" / "UCR"
-)
+UCR_ROOT = ucr_dir()
 
 # --------------------------------------------------------------------------
 # The reader
