@@ -41,6 +41,9 @@ class LSTMAutoencoder(nn.Module):
         ``patch_size * n_features`` values (the last one padded by repeating
         the final step, the padding cropped from the output). Larger patches
         shorten the recurrence, which makes training and scoring faster.
+    pool_states : bool, default=False
+        Whether :meth:`forward` also returns the pooled states (see
+        :meth:`pooled_states`), from the same run of the encoder.
 
     Notes
     -----
@@ -59,7 +62,8 @@ class LSTMAutoencoder(nn.Module):
     >>> from sklearn_lstmae._module import LSTMAutoencoder
     >>> module = LSTMAutoencoder(n_features=2, hidden_size=8, latent_size=4)
     >>> x = torch.zeros(3, 10, 2)
-    >>> module(x).shape, module.encode(x).shape
+    >>> reconstruction, code = module(x)
+    >>> reconstruction.shape, code.shape
     (torch.Size([3, 10, 2]), torch.Size([3, 4]))
     """
 
@@ -73,9 +77,11 @@ class LSTMAutoencoder(nn.Module):
         bidirectional=True,
         n_time_features=8,
         patch_size=1,
+        pool_states=False,
     ):
         super().__init__()
         self.patch_size = patch_size
+        self.pool_states = pool_states
         n_features = n_features * patch_size
         dropout = dropout if num_layers > 1 else 0.0
         directions = 2 if bidirectional else 1
@@ -102,7 +108,7 @@ class LSTMAutoencoder(nn.Module):
     def encode(self, x, lengths=None):
         """Map ``x`` of shape (batch, time, features) to codes (batch, latent)."""
         patches = self._to_patches(x, lengths)
-        return self._encode_patches(patches, self._patch_lengths(lengths))
+        return self._encode_patches(patches, self._patch_lengths(lengths))[0]
 
     def pooled_states(self, x, lengths=None):
         """Mean and maximum over time of the encoder's outputs: (batch, 4 * hidden).
@@ -113,21 +119,7 @@ class LSTMAutoencoder(nn.Module):
         sequence's real patches are pooled.
         """
         patches = self._to_patches(x, lengths)
-        patch_lengths = self._patch_lengths(lengths)
-        if patch_lengths is None:
-            out, _ = self.encoder(patches)
-            return torch.cat([out.mean(dim=1), out.amax(dim=1)], dim=1)
-        packed = pack_padded_sequence(
-            patches, patch_lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        out, _ = pad_packed_sequence(
-            self.encoder(packed)[0], batch_first=True, total_length=patches.shape[1]
-        )
-        steps = torch.arange(out.shape[1], device=out.device)
-        real = (steps[None, :] < patch_lengths.to(out.device)[:, None]).unsqueeze(2)
-        mean = (out * real).sum(dim=1) / real.sum(dim=1)
-        peak = out.masked_fill(~real, float("-inf")).amax(dim=1)
-        return torch.cat([mean, peak], dim=1)
+        return self._encode_patches(patches, self._patch_lengths(lengths), True)[1]
 
     def decode(self, code, n_timesteps, lengths=None):
         """Rebuild a (batch, n_timesteps, features) sequence from ``code``."""
@@ -135,14 +127,26 @@ class LSTMAutoencoder(nn.Module):
         out = self._decode_patches(code, n_patches, self._patch_lengths(lengths))
         return self._from_patches(out, n_timesteps)
 
-    def _encode_patches(self, x, lengths=None):
+    def _encode_patches(self, x, lengths=None, pool=False):
+        """``(code, pooled states or None)`` from one run of the encoder."""
+        packed = x
         if lengths is not None:
-            x = pack_padded_sequence(
+            packed = pack_padded_sequence(
                 x, lengths.cpu(), batch_first=True, enforce_sorted=False
             )
-        _, (h_n, _) = self.encoder(x)  # packed: h_n is back in the batch's order
+        out, (h_n, _) = self.encoder(packed)  # packed: h_n in the batch's order
         last = h_n[-self.directions :]  # last layer, every direction
-        return self.to_latent(torch.cat(tuple(last), dim=1))
+        code = self.to_latent(torch.cat(tuple(last), dim=1))
+        if not pool:
+            return code, None
+        if lengths is None:
+            return code, torch.cat([out.mean(dim=1), out.amax(dim=1)], dim=1)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        steps = torch.arange(out.shape[1], device=out.device)
+        real = (steps[None, :] < lengths.to(out.device)[:, None]).unsqueeze(2)
+        mean = (out * real).sum(dim=1) / real.sum(dim=1)
+        peak = out.masked_fill(~real, float("-inf")).amax(dim=1)
+        return code, torch.cat([mean, peak], dim=1)
 
     def _decode_patches(self, code, n_patches, lengths=None):
         inputs = code.unsqueeze(1).expand(-1, n_patches, -1)
@@ -167,11 +171,19 @@ class LSTMAutoencoder(nn.Module):
         return torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)
 
     def forward(self, x, lengths=None):
+        """``(reconstruction, code)``, plus the pooled states with ``pool_states``.
+
+        One run of the encoder gives the code (and the pooled states); the
+        decoder rebuilds the (batch, time, features) input from the code.
+        """
         patches = self._to_patches(x, lengths)
         patch_lengths = self._patch_lengths(lengths)
-        code = self._encode_patches(patches, patch_lengths)
+        code, pooled = self._encode_patches(patches, patch_lengths, self.pool_states)
         out = self._decode_patches(code, patches.shape[1], patch_lengths)
-        return self._from_patches(out, x.shape[1])
+        reconstruction = self._from_patches(out, x.shape[1])
+        if pooled is None:
+            return reconstruction, code
+        return reconstruction, code, pooled
 
     def _to_patches(self, x, lengths=None):
         """(batch, T, C) -> (batch, ceil(T / p), p * C), padding with the last step.

@@ -8,39 +8,17 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 from skorch.utils import to_tensor
 
-PRECISIONS = ("float32", "bfloat16")
-
-
-def autocast(device, precision):
-    """Context of a forward pass: bfloat16 autocast, or nothing for float32.
-
-    Under ``precision="bfloat16"``, :func:`torch.autocast` runs the LSTM and
-    linear layers in bfloat16 on ``device``'s type (``"cpu"``, ``"cuda"``,
-    ...); weights, gradients and the optimizer state stay float32.
-    """
-    return torch.autocast(
-        device_type=torch.device(device).type,
-        dtype=torch.bfloat16,
-        enabled=precision == "bfloat16",
-    )
-
 
 class AutoencoderNet(NeuralNet):
     """A skorch ``NeuralNet`` whose target is its own input.
 
     Only documented hooks are overridden: :meth:`get_loss` compares the
-    reconstruction with the input batch (over real time steps only when
-    ``X`` is a dict ``{"x": padded, "lengths": lengths}`` of sequences of
-    different lengths, which skorch passes to the module as keyword
-    arguments), :meth:`initialize_module`
+    reconstruction, the first output of the module, with the input batch
+    (over real time steps only when ``X`` is a dict ``{"x": padded,
+    "lengths": lengths}`` of sequences of different lengths, which skorch
+    passes to the module as keyword arguments), and :meth:`initialize_module`
     re-draws the weights from a ``torch.Generator`` seeded by
-    ``random_state`` so that no global seed is touched, and :meth:`infer`
-    runs the forward pass under bfloat16 autocast when ``precision`` asks
-    for it (the output, and so the loss, is float32 either way). With
-    ``noise_std > 0``, :meth:`infer` adds Gaussian noise to the input of
-    each training forward pass (a denoising autoencoder): the loss still
-    compares the reconstruction with the clean input, and evaluation passes
-    (held-out loss, scoring) see clean inputs.
+    ``random_state`` so that no global seed is touched.
 
     Parameters
     ----------
@@ -48,12 +26,6 @@ class AutoencoderNet(NeuralNet):
         Passed to :class:`skorch.NeuralNet`.
     random_state : int or None, default=None
         Seed of the generator used to initialise the module's weights.
-    precision : {"float32", "bfloat16"}, default="float32"
-        Precision of the forward pass (see :func:`autocast`).
-    noise_std : float, default=0.0
-        Standard deviation of the training-input noise. It is drawn from a
-        ``torch.Generator`` on the net's device, seeded by ``random_state``
-        (plus one) when the module is initialised.
 
     Examples
     --------
@@ -66,61 +38,36 @@ class AutoencoderNet(NeuralNet):
     ...     train_split=None, verbose=0, random_state=0,
     ... )
     >>> net = net.fit(np.zeros((8, 5, 1), dtype=np.float32), None)
-    >>> net.forward(np.zeros((2, 5, 1), dtype=np.float32)).shape
+    >>> reconstruction, code = net.forward(np.zeros((2, 5, 1), dtype=np.float32))
+    >>> reconstruction.shape
     torch.Size([2, 5, 1])
     """
 
-    def __init__(
-        self,
-        *args,
-        random_state=None,
-        precision="float32",
-        noise_std=0.0,
-        **kwargs,
-    ):
+    def __init__(self, *args, random_state=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.random_state = random_state
-        self.precision = precision
-        self.noise_std = noise_std
 
     def initialize_module(self):
         super().initialize_module()
-        self.noise_generator_ = torch.Generator(device=self.device)
-        if self.random_state is None:
-            self.noise_generator_.seed()
-        else:
-            seed = int(self.random_state)
-            self.module_.reset_parameters(torch.Generator().manual_seed(seed))
-            self.noise_generator_.manual_seed(seed + 1)
+        if self.random_state is not None:
+            generator = torch.Generator().manual_seed(int(self.random_state))
+            self.module_.reset_parameters(generator)
         return self
 
-    def infer(self, x, **fit_params):
-        if self.noise_std > 0 and self.module_.training:
-            x = self._noisy(x)
-        with autocast(self.device, self.precision):
-            y_pred = super().infer(x, **fit_params)
-        return y_pred.float()
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator; a scoring pass sets its own rows per batch.
 
-    def _noisy(self, x):
-        """``x`` plus noise: a tensor, or for sequences of different lengths
-        the dict ``{"x": padded, "lengths": lengths}`` with noisy ``"x"``
-        (the padding is never read: the encoder packs, the loss masks)."""
-        if isinstance(x, Mapping):
-            return {**x, "x": self._noisy(x["x"])}
-        x = to_tensor(x, device=self.device)
-        noise = torch.randn(
-            x.shape, generator=self.noise_generator_, device=x.device, dtype=x.dtype
-        )
-        return x + self.noise_std * noise
-
-    def __getstate__(self):
-        # A generator is device-bound (a CUDA one cannot be unpickled without
-        # CUDA) and only matters during fit: it is not kept.
-        state = super().__getstate__()
-        state.pop("noise_generator_", None)
-        return state
+        The data of a scoring pass (``_inference._ModelInput``) says how many
+        rows to read at once; training and the held-out loss keep
+        ``batch_size``.
+        """
+        rows = getattr(getattr(dataset, "X", None), "rows_per_batch", None)
+        if training or rows is None:
+            return super().get_iterator(dataset, training=training)
+        return self.iterator_valid(dataset, batch_size=rows)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_pred = y_pred[0]  # the module returns (reconstruction, code, ...)
         if isinstance(X, Mapping):
             return self._padded_loss(y_pred, X)
         return self.criterion_(y_pred, to_tensor(X, device=self.device))

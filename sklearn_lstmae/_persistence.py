@@ -1,16 +1,26 @@
-"""The file format of ``save_params`` / ``load_params``: weights and statistics.
+"""The detector's fitted state: saved to and loaded from a file, restored
+when a fit fails.
 
 A file is a ``torch.save`` of a dict of plain values and CPU tensors, so
 ``torch.load(..., weights_only=True)`` reads it without running any pickled
-code, and it does not depend on the scikit-learn or skorch versions.
+code, and it does not depend on the scikit-learn or skorch versions. What it
+holds is derived from the detector: every public fitted attribute (names
+ending in ``_``), the fitted parts among them stored by their attributes.
 """
 
+import functools
 import os
 from pathlib import Path
 from tempfile import NamedTemporaryFile
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._code_distance import _CodeDistance
+from ._devices import _resolve_device
+from ._inference import set_scoring_dtype
+from ._standardizer import _Standardizer
 
 _FORMAT = "sklearn_lstmae.params/1"
 # Hyper-parameters that define what a fitted model means: a file loads only
@@ -27,26 +37,51 @@ _MODEL_PARAMS = (
     "code_distance",
     "code_features",
 )
-# Values of model-defining parameters added since the format's first files,
-# as files saved without them were fitted.
-_ADDED_PARAMS = {"code_distance": False, "code_features": "code"}
-_ARRAYS = ("mean_", "scale_", "held_out_errors_", "calibration_errors_")
-# Arrays that are None unless an option uses them, stored in their own dtype.
-_OPTIONAL_ARRAYS = (
-    "train_codes_",
-    "train_code_distances_",
-    "code_calibration_",
-    "code_center_",
-    "code_scale_",
-    "training_outliers_",
-)
-_FLOATS = ("offset_", "training_outlier_share_")
-_INTS = ("n_timesteps_", "n_channels_", "n_features_in_", "n_epochs_", "patch_size_")
+# The fitted parts, stored as their class name and their attributes.
+_PARTS = {cls.__name__: cls for cls in (_Standardizer, _CodeDistance)}
+# Fitted attributes that are not stored: the net (its module's weights are),
+# and the device, which is the loading detector's own.
+_NOT_STORED = ("net_", "device_")
+
+
+def _fitted_attributes(detector):
+    """The detector's fitted attributes: public names ending in ``_``."""
+    return {
+        name: value
+        for name, value in vars(detector).items()
+        if name.endswith("_") and not name.startswith("_") and name not in _NOT_STORED
+    }
+
+
+def _encode(value):
+    """A value as ``torch.load(weights_only=True)`` reads it back."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:  # feature names
+            return ("strings", [str(v) for v in value])
+        return torch.from_numpy(np.array(value))
+    if type(value) in _PARTS.values():
+        state = {name: _encode(v) for name, v in vars(value).items()}
+        return ("part", type(value).__name__, state)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value):
+    """The inverse of ``_encode``."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, tuple) and value[0] == "strings":
+        return np.asarray(value[1], dtype=object)
+    if isinstance(value, tuple) and value[0] == "part":
+        part = _PARTS[value[1]].__new__(_PARTS[value[1]])
+        vars(part).update({name: _decode(v) for name, v in value[2].items()})
+        return part
+    return value
 
 
 def _params_file_state(detector):
     """The dict that ``save_params`` writes, from a fitted detector."""
-    names = getattr(detector, "feature_names_in_", None)
     return {
         "format": _FORMAT,
         "params": {name: getattr(detector, name) for name in _MODEL_PARAMS},
@@ -54,24 +89,9 @@ def _params_file_state(detector):
             key: value.detach().cpu()
             for key, value in detector.net_.module_.state_dict().items()
         },
-        "arrays": {
-            name: torch.from_numpy(np.asarray(getattr(detector, name), np.float64))
-            for name in _ARRAYS
+        "attributes": {
+            name: _encode(value) for name, value in _fitted_attributes(detector).items()
         },
-        "optional_arrays": {
-            name: torch.from_numpy(np.asarray(getattr(detector, name)))
-            for name in _OPTIONAL_ARRAYS
-            if getattr(detector, name, None) is not None
-        },
-        "floats": {name: float(getattr(detector, name)) for name in _FLOATS},
-        # After a fit on sequences of different lengths, n_timesteps_ is None
-        # and n_features_in_ is not set: such entries are left out.
-        "ints": {
-            name: int(getattr(detector, name))
-            for name in _INTS
-            if getattr(detector, name, None) is not None
-        },
-        "feature_names_in_": None if names is None else [str(n) for n in names],
     }
 
 
@@ -102,9 +122,10 @@ def _read_params_file(f, detector):
 
     Returns
     -------
-    state : dict
-        ``"module"``: the module's state dict (CPU tensors); ``"attributes"``:
-        the fitted attributes to set on the detector.
+    module_state : dict
+        The module's state dict (CPU tensors).
+    attributes : dict
+        The fitted attributes to set on the detector.
 
     Raises
     ------
@@ -121,7 +142,7 @@ def _read_params_file(f, detector):
         raise ValueError(f"{not_ours} ({type(exc).__name__}: {exc}).") from exc
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError(f"{not_ours}.")
-    saved = {**_ADDED_PARAMS, **state["params"]}
+    saved = state["params"]
     differ = [
         f"{name}={saved[name]!r} in the file but {getattr(detector, name)!r} here"
         for name in _MODEL_PARAMS
@@ -132,19 +153,100 @@ def _read_params_file(f, detector):
             f"{f!r} was saved by a detector with other hyper-parameters: "
             f"{'; '.join(differ)}. Build the detector with the saved values."
         )
-    attributes = {name: value.numpy() for name, value in state["arrays"].items()}
-    optional = state.get("optional_arrays", {})
-    attributes.update(
-        {
-            name: optional[name].numpy() if name in optional else None
-            for name in _OPTIONAL_ARRAYS
-        }
-    )
-    attributes.update(state["floats"])
-    attributes.update(state["ints"])
-    attributes.setdefault("n_timesteps_", None)
-    if state["feature_names_in_"] is not None:
-        attributes["feature_names_in_"] = np.asarray(
-            state["feature_names_in_"], dtype=object
-        )
-    return {"module": state["module"], "attributes": attributes}
+    attributes = {name: _decode(v) for name, v in state["attributes"].items()}
+    return state["module"], attributes
+
+
+def _restore_state_on_error(method):
+    """Make ``method`` all-or-nothing: if it raises, restore the attributes."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(vars(self))
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper
+
+
+class _ParamsFileMixin:
+    """``save_params`` / ``load_params`` and unpickling for the detector."""
+
+    def save_params(self, f_params):
+        """Save the fitted weights and statistics to a file, without pickle.
+
+        The file is read with ``torch.load(..., weights_only=True)``, so
+        loading runs no code; written to a path, it is replaced atomically.
+
+        Parameters
+        ----------
+        f_params : str, os.PathLike or binary file object
+            Where to write.
+
+        Examples
+        --------
+        >>> import io
+        >>> import numpy as np
+        >>> from sklearn_lstmae import LSTMAutoencoderDetector
+        >>> X = np.sin(np.linspace(0, 6, 20) + np.arange(16)[:, None] / 8)
+        >>> params = dict(hidden_size=4, latent_size=2, max_epochs=2, random_state=0)
+        >>> det = LSTMAutoencoderDetector(**params).fit(X)
+        >>> buf = io.BytesIO()
+        >>> det.save_params(buf)
+        >>> _ = buf.seek(0)
+        >>> twin = LSTMAutoencoderDetector(**params).load_params(buf)
+        >>> bool((twin.score_samples(X) == det.score_samples(X)).all())
+        True
+        """
+        check_is_fitted(self)
+        _write_params_file(_params_file_state(self), f_params)
+
+    @_restore_state_on_error
+    def load_params(self, f_params):
+        """Load a file written by :meth:`save_params`; the detector is then fitted.
+
+        The detector must agree with the saver on the parameters that define
+        the model (a ``ValueError`` names any that differ); the weights go to
+        this detector's ``device``. ``net_.history`` is empty.
+
+        Parameters
+        ----------
+        f_params : str, os.PathLike or binary file object
+            A file written by :meth:`save_params`.
+
+        Returns
+        -------
+        self : LSTMAutoencoderDetector
+            The detector, fitted with the loaded weights.
+        """
+        self._validate_params()
+        device = _resolve_device(self.device)
+        module_state, attributes = _read_params_file(f_params, self)
+        vars(self).pop("feature_names_in_", None)
+        vars(self).update(attributes, device_=device)
+        shape = (1, self.n_timesteps_ or 1, self.n_channels_)  # None: ragged fit
+        self.net_ = self._build_net(np.zeros(shape), np.zeros((0, *shape[1:])), 0)
+        self.net_.initialize()
+        try:
+            self.net_.module_.load_state_dict(module_state)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The weights in {f_params!r} do not fit this version's LSTM "
+                f"module: {exc}"
+            ) from exc
+        double = self.code_distance_ is not None
+        set_scoring_dtype(self.net_.module_, device, double=double)
+        return self
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = vars(self).get("net_")
+        if net is not None:
+            # Unpickling maps CUDA tensors to the CPU when CUDA is missing
+            # (skorch's DeviceWarning says so): scoring follows the net.
+            self.device_ = str(net.device)
+            net.module_.flatten_parameters()

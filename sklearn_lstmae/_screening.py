@@ -17,6 +17,10 @@ from sklearn.covariance import MinCovDet
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
+from ._inference import forward_batches
+from ._standardizer import _Standardizer
+from ._training import _complete_epochs
+
 # The first fit runs about this many optimizer steps (a tenth of the
 # max_epochs="auto" budget): enough for the codes to tell the groups apart.
 SCREEN_STEPS = 300
@@ -106,3 +110,28 @@ def _set_aside(outlyingness, contamination, seed=0):
     n_aside = int(round(contamination * outlyingness.size))
     mask[np.argsort(-outlyingness, kind="stable")[:n_aside]] = True
     return mask
+
+
+def _screened_out(X, detector, seed):
+    """Mask of the rows of ``X`` the ``detector`` trains without.
+
+    Reads the detector's ``screen_training``, ``contamination``,
+    ``standardize``, ``batch_size`` and ``max_epochs``; its ``_build_net``
+    builds the short first fit's net.
+    """
+    screen = detector.screen_training
+    if screen == "auto":
+        screen = detector.contamination != "auto"
+    if not screen or X.shape[0] < MIN_SCREEN_ROWS:
+        return np.zeros(X.shape[0], dtype=bool)
+    standardizer = _Standardizer(detector.standardize).fit(X)
+    epochs = _screen_epochs(X.shape[0], detector.batch_size, detector.max_epochs)
+    net = detector._build_net(X, None, seed, max_epochs=epochs)
+    net.fit(standardizer.transform(X), None)
+    if _complete_epochs(net) < net.max_epochs:
+        # skorch ends training on Ctrl-C and returns; there is nothing to
+        # keep yet, so the fit stops here.
+        raise KeyboardInterrupt
+    batches = forward_batches(net, X, standardizer, detector.scoring_batch_size_)
+    codes = np.concatenate([out[1] for _, out in batches])
+    return _set_aside(_code_outlyingness(codes, seed), detector.contamination, seed)

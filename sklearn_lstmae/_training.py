@@ -1,5 +1,7 @@
 """The training recipe: the skorch net a detector trains, and its schedule."""
 
+import warnings
+
 import torch
 from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.helper import predefined_split
@@ -72,6 +74,7 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
     non-finite loss stops training, early stopping restores the best epoch.
     """
     batch_size = params["batch_size"]
+    pool_states = params["code_distance"] and params["code_features"] == "pooled_states"
     n_batches = -(-n_train // batch_size)
     patience = _resolve_patience(params["patience"], 0 if valid is None else len(valid))
     max_epochs = _resolve_max_epochs(
@@ -105,6 +108,7 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
         module__dropout=params["dropout"],
         module__bidirectional=params["bidirectional"],
         module__patch_size=patch_size,
+        module__pool_states=pool_states,
         criterion=_LOSSES[params["loss"]],
         optimizer=torch.optim.Adam,
         lr=params["lr"],
@@ -119,6 +123,42 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
         device=device,
         verbose=params["verbose"],
         random_state=seed,
-        precision=params["precision"],
-        noise_std=params["noise_std"],
     )
+
+
+def _complete_epochs(net):
+    """Epochs a skorch net finished (an interrupted one has no train loss)."""
+    return sum("train_loss" in row for row in net.history)
+
+
+def _was_interrupted(net):
+    """Whether a Ctrl-C cut the net's training short.
+
+    skorch ends training by ``KeyboardInterrupt`` both when early stopping
+    triggers and when the user presses Ctrl-C, and swallows it; fewer
+    epochs than ``max_epochs`` without early stopping means the latter.
+    """
+    stopper = dict(net.callbacks_).get("early_stopping")
+    stopped_early = stopper is not None and stopper.misses_ >= stopper.patience
+    return _complete_epochs(net) < net.max_epochs and not stopped_early
+
+
+def _warn_if_interrupted(net):
+    """The complete epochs; a ``UserWarning`` if a Ctrl-C cut training short."""
+    n_epochs = _complete_epochs(net)
+    if _was_interrupted(net):
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) after {n_epochs} of "
+            f"{net.max_epochs} epochs. The detector is fitted with the weights "
+            "learned so far and a threshold computed from them; call fit "
+            "again to train fully.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return n_epochs
+
+
+def _trained_loss(net):
+    """The name of the loss ``net`` was built with (a detector's ``loss``
+    may have been set to another since)."""
+    return next(name for name, cls in _LOSSES.items() if cls is net.criterion)

@@ -41,7 +41,7 @@ def pair(sines):
 def test_off_by_default(pair):
     plain, _ = pair
     assert plain.code_distance is False
-    assert plain.train_codes_ is None and plain.code_calibration_ is None
+    assert plain.code_distance_ is None
 
 
 def test_combined_error_follows_its_definition(pair, sines):
@@ -51,10 +51,10 @@ def test_combined_error_follows_its_definition(pair, sines):
     weights = zip(
         plain.net_.module_.parameters(), coded.net_.module_.parameters(), strict=True
     )
-    for a, b in weights:
-        torch.testing.assert_close(a, b, rtol=0, atol=0)  # training is the same
+    for a, b in weights:  # training is the same; the coded module scores in float64
+        torch.testing.assert_close(a, b.float(), rtol=0, atol=0)
     codes = coded.transform(sines).astype(np.float32)
-    reference = coded.train_codes_
+    reference = coded.code_distance_.train_codes_
     assert reference.dtype == np.float32 and reference.shape[1] == FAST["latent_size"]
     in_training = _nearest(codes, reference).min(axis=1) < 1e-5
     assert (
@@ -68,7 +68,10 @@ def test_combined_error_follows_its_definition(pair, sines):
     w = error_spread / distance_spread
     # fit scored the held-out rows in another batch than here: float32 results
     # differ in their last digits, and a spread of 10 log errors amplifies it.
-    assert coded.code_calibration_[1:] == pytest.approx([distance_median, w], rel=1e-4)
+    fitted_distance = coded.code_distance_
+    assert [fitted_distance.log_median_, fitted_distance.exponent_] == pytest.approx(
+        [distance_median, w], rel=1e-4
+    )
     np.testing.assert_allclose(
         np.sort(coded.held_out_errors_),
         np.sort(held_e * (held_d / np.exp(distance_median)) ** w),
@@ -78,7 +81,7 @@ def test_combined_error_follows_its_definition(pair, sines):
     # and of the training rows, whose distance is to the nearest other code.
     fitted_e = -plain.score_samples(sines[in_training])
     fitted_d = np.sort(_nearest(codes[in_training], reference), axis=1)[:, 1]
-    fitted_d = np.maximum(fitted_d, coded.code_calibration_[0])
+    fitted_d = np.maximum(fitted_d, fitted_distance.resolution_)
     fitted = fitted_e * (fitted_d / np.exp(distance_median)) ** w
     assert coded.threshold_ == pytest.approx(
         expected_threshold(coded.held_out_errors_, fitted),
@@ -93,9 +96,14 @@ def test_combined_error_follows_its_definition(pair, sines):
     np.testing.assert_allclose(
         coded.decision_function(new), coded.score_samples(new) - coded.offset_
     )
-    # score_timesteps and reconstruct stay those of the reconstruction
-    np.testing.assert_array_equal(
-        coded.score_timesteps(new), plain.score_timesteps(new)
+    # score_timesteps and reconstruct stay those of the reconstruction (in
+    # float64 with the code distance: the same up to float32 rounding); the
+    # module reads the standardised input rounded to float32.
+    x = coded.standardizer_.transform(new, np.float64)
+    rebuilt = np.square(x - (coded.reconstruct(new) - coded.mean_) / coded.scale_)
+    np.testing.assert_allclose(-coded.score_timesteps(new), rebuilt, rtol=1e-9)
+    np.testing.assert_allclose(
+        coded.score_timesteps(new), plain.score_timesteps(new), rtol=1e-3, atol=1e-6
     )
 
 
@@ -142,13 +150,14 @@ def test_no_held_out_rows_calibrates_leave_one_out(sines):
         **FAST, code_distance=True, validation_fraction=0.0, random_state=0
     ).fit(sines)
     assert det.held_out_errors_.size == 0
-    reference = det.train_codes_
+    reference = det.code_distance_.train_codes_
     assert len(reference) == len(sines)
     distances = _nearest(reference, reference)
     np.fill_diagonal(distances, np.inf)
     distance_median, _ = _log_median_spread(distances.min(axis=1))
-    assert det.code_calibration_[1] == pytest.approx(distance_median, rel=1e-6)
-    assert np.isfinite(det.code_calibration_).all() and det.code_calibration_[2] > 0
+    assert det.code_distance_.log_median_ == pytest.approx(distance_median, rel=1e-6)
+    assert np.isfinite(det.code_distance_.exponent_)
+    assert det.code_distance_.exponent_ > 0
     assert np.isfinite(det.offset_)
 
 
@@ -157,9 +166,11 @@ def test_one_training_sequence_drops_the_code_term(sines):
     plain = LSTMAutoencoderDetector(**FAST, random_state=0)
     coded.fit(sines[:1])
     plain.fit(sines[:1])
-    assert coded.code_calibration_[2] == 0
+    assert coded.code_distance_.exponent_ == 0
+    # The same weights; the coded detector scores in float64, the plain one
+    # in float32, so float32 rounding alone separates the errors.
     np.testing.assert_allclose(
-        coded.score_samples(sines[:10]), plain.score_samples(sines[:10]), rtol=1e-12
+        coded.score_samples(sines[:10]), plain.score_samples(sines[:10]), rtol=1e-6
     )
 
 
@@ -190,7 +201,7 @@ def test_persistence_keeps_the_code_reference(pair, sines, via):
         coded.save_params(buf)
         buf.seek(0)
         twin = LSTMAutoencoderDetector(**FAST, code_distance=True).load_params(buf)
-        assert twin.train_codes_.dtype == np.float32
+        assert twin.code_distance_.train_codes_.dtype == np.float32
     np.testing.assert_array_equal(twin.score_samples(sines), coded.score_samples(sines))
     assert twin.offset_ == coded.offset_
 
@@ -204,23 +215,6 @@ def test_params_file_refuses_another_code_distance(pair):
         LSTMAutoencoderDetector(**FAST).load_params(buf)
 
 
-def test_params_file_from_before_code_distance_still_loads(pair, sines):
-    """Files written before the option existed lack its entries: they load
-    as fitted without it."""
-    plain, _ = pair
-    buf = io.BytesIO()
-    plain.save_params(buf)
-    buf.seek(0)
-    state = torch.load(buf, weights_only=True)
-    del state["params"]["code_distance"], state["optional_arrays"]
-    old = io.BytesIO()
-    torch.save(state, old)
-    old.seek(0)
-    twin = LSTMAutoencoderDetector(**FAST).load_params(old)
-    assert twin.train_codes_ is None and twin.code_calibration_ is None
-    np.testing.assert_array_equal(twin.score_samples(sines), plain.score_samples(sines))
-
-
 def test_set_params_after_fit_keeps_the_fitted_scoring(pair, sines):
     _, coded = pair
     det = pickle.loads(pickle.dumps(coded))
@@ -228,7 +222,7 @@ def test_set_params_after_fit_keeps_the_fitted_scoring(pair, sines):
     det.set_params(code_distance=False)
     np.testing.assert_array_equal(det.score_samples(sines), before)
     det.fit(sines)
-    assert det.train_codes_ is None and det.code_calibration_ is None
+    assert det.code_distance_ is None
 
 
 def test_sequences_of_different_lengths(sines):
@@ -242,17 +236,20 @@ def test_sequences_of_different_lengths(sines):
 
 
 def test_a_row_scores_the_same_alone_and_in_a_batch(pair, sines):
-    """Training rows' distances are batch noise (a GPU's is much larger than
-    a CPU's); the resolution measured in fit absorbs it."""
+    """The code distance scores in float64, so a code does not move with the
+    batch it is computed in."""
     _, coded = pair
     alone = np.array([coded.score_samples(sines[i : i + 1])[0] for i in range(40)])
     np.testing.assert_allclose(alone, coded.score_samples(sines[:40]), rtol=1e-4)
 
 
-def test_resolution_is_ten_times_the_measured_code_noise(sines, monkeypatch):
-    det = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
-    monkeypatch.setattr(type(det), "_encoding_noise", lambda self, X: 0.25)
-    assert det.fit(sines).code_calibration_[0] == 2.5
+def test_resolution_is_relative_to_the_training_codes_norm(pair):
+    from sklearn_lstmae._code_distance import CODE_RESOLUTION
+
+    fitted = pair[1].code_distance_
+    codes = fitted.train_codes_.astype(np.float64)
+    rms = np.sqrt(np.square(codes).sum(axis=1).mean())
+    assert fitted.resolution_ == pytest.approx(CODE_RESOLUTION * rms, rel=1e-12)
 
 
 def test_parameter_is_validated(sines):
@@ -261,12 +258,14 @@ def test_parameter_is_validated(sines):
 
 
 def test_a_copy_of_a_reference_code_gets_that_codes_own_distance():
-    from sklearn_lstmae._scoring import _nearest_code_distances
+    from sklearn_lstmae._code_distance import _CodeDistance
 
-    reference = np.array([[0.0], [1.0], [3.0]])
-    own = np.array([1.0, 1.0, 2.0])  # each row's distance to its nearest other
+    fitted = _CodeDistance().fit(np.array([[0.0], [1.0], [3.0]]), np.ones(3))
+    # each row's distance to its nearest other
+    np.testing.assert_array_equal(fitted.train_distances_, [1.0, 1.0, 2.0])
+    fitted.resolution_ = 1e-6
     codes = np.array([[0.0], [1.0 + 1e-9], [3.0 - 1e-9], [2.2], [10.0]])
-    distances = _nearest_code_distances(codes, reference, own, resolution=1e-6)
+    distances = fitted.distances(codes)
     np.testing.assert_allclose(distances, [1.0, 1.0, 2.0, 0.8, 7.0])
 
 
@@ -297,18 +296,18 @@ def pooled(sines):
 def test_pooled_states_are_standardised_and_measured(pair, pooled, sines):
     plain, _ = pair
     n_train = len(sines) - len(pooled.held_out_errors_)
-    assert pooled.train_codes_.shape == (n_train, 4 * FAST["hidden_size"])
-    np.testing.assert_allclose(pooled.train_codes_.mean(axis=0), 0, atol=1e-5)
+    fitted = pooled.code_distance_
+    assert fitted.train_codes_.shape == (n_train, 4 * FAST["hidden_size"])
+    np.testing.assert_allclose(fitted.train_codes_.mean(axis=0), 0, atol=1e-5)
     # The pooled states of new rows, standardised, against the training ones.
     new = make_sines(n=20, seed=7)
-    module = pooled.net_.module_
-    x = torch.from_numpy(pooled._to_model_space(new[:, :, np.newaxis]))
+    x = pooled.standardizer_.transform(new[:, :, np.newaxis], np.float64)
     with torch.no_grad():
-        states = module.double().pooled_states(x.double()).numpy()
-    module.float()
-    features = (states - pooled.code_center_) / pooled.code_scale_
-    d = _nearest(features.astype(np.float32), pooled.train_codes_).min(axis=1)
-    _, log_d_med, w = pooled.code_calibration_
+        states = pooled.net_.module_.pooled_states(torch.from_numpy(x)).numpy()
+    states = states.astype(np.float32).astype(np.float64)
+    features = (states - fitted.center_) / fitted.scale_
+    d = _nearest(features.astype(np.float32), fitted.train_codes_).min(axis=1)
+    log_d_med, w = fitted.log_median_, fitted.exponent_
     expected = -plain.score_samples(new) * (d / np.exp(log_d_med)) ** w
     np.testing.assert_allclose(-pooled.score_samples(new), expected, rtol=1e-4)
 

@@ -148,7 +148,7 @@ def test_grid_search_on_the_dask_backend_matches_a_local_search(client, sines):
 def test_score_dask_equals_in_memory_scores(cluster, fitted_sines, many, chunks):
     scores = score_dask(fitted_sines, da.from_array(many, chunks=chunks))
     assert scores.shape == (len(many),) and scores.dtype == np.float64
-    assert all(c % fitted_sines._scoring_chunk() == 0 for c in scores.chunks[0][:-1])
+    assert all(c % fitted_sines.scoring_batch_size_ == 0 for c in scores.chunks[0][:-1])
     detector_keys = [
         k for k in dict(scores.__dask_graph__()) if str(k).startswith("lstmae-det")
     ]

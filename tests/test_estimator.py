@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_lstmae import LSTMAutoencoderDetector
-from sklearn_lstmae._scoring import _auto_threshold
+from sklearn_lstmae._threshold import _auto_threshold
 
 from .conftest import (
     FAST,

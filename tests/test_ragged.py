@@ -41,11 +41,11 @@ def test_module_ignores_padding(bidirectional):
         padded[i, length:] = 99.0  # garbage after each end
     with torch.no_grad():
         codes = module.encode(padded, lengths)
-        out = module(padded, lengths)
+        out, _ = module(padded, lengths)
         for i, length in enumerate(lengths):
             alone = x[i : i + 1, :length]
             torch.testing.assert_close(codes[i], module.encode(alone)[0])
-            torch.testing.assert_close(out[i, :length], module(alone)[0])
+            torch.testing.assert_close(out[i, :length], module(alone)[0][0])
 
 
 def test_loss_is_the_mean_over_real_values_only():
@@ -58,13 +58,15 @@ def test_loss_is_the_mean_over_real_values_only():
     x = torch.randn(3, 6, 2, generator=torch.Generator().manual_seed(0))
     y_pred = torch.randn(3, 6, 2, generator=torch.Generator().manual_seed(1))
     lengths = torch.tensor([6, 2, 4])
-    loss = net.get_loss(y_pred, None, X={"x": x, "lengths": lengths})
+    code = torch.zeros(3, 4)  # the module returns (reconstruction, code)
+    loss = net.get_loss((y_pred, code), None, X={"x": x, "lengths": lengths})
     real = torch.arange(6)[None, :] < lengths[:, None]
     expected = (y_pred - x).abs()[real].mean()
     torch.testing.assert_close(loss, expected)
     garbage = torch.where(real[:, :, None], y_pred, 1e3)
     torch.testing.assert_close(
-        net.get_loss(garbage, None, X={"x": x, "lengths": lengths}), expected
+        net.get_loss((garbage, code), None, X={"x": x, "lengths": lengths}),
+        expected,
     )
 
 

@@ -194,7 +194,7 @@ def _check_method(detector, method):
 def _scoring_step(detector):
     """Rows the detector scores at once, or None when unknown."""
     if isinstance(detector, LSTMAutoencoderDetector):
-        return detector._scoring_chunk()
+        return detector.scoring_batch_size_
     return None
 
 

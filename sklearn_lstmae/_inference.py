@@ -1,0 +1,126 @@
+"""Scoring passes: the trained module's outputs over validated sequences.
+
+One forward pass per row gives everything a score needs: the module returns
+the reconstruction and the code (and the pooled states when it was built to
+pool them) from one run of its encoder. Batches go through skorch's
+``forward_iter``, and rows are standardised as they are read, so memory stays
+flat in the number of rows.
+"""
+
+import numpy as np
+import torch
+
+from ._ragged import _split_inputs, _unpad
+from ._scoring import _sample_errors, _timestep_errors, _value_errors
+
+# Rows per forward pass when scoring: small batches stay in the CPU's caches,
+# large ones keep a GPU busy.
+CPU_SCORING_ROWS, GPU_SCORING_ROWS = 128, 1024
+
+
+def scoring_batch_size(device, batch_size):
+    """Rows per forward pass on ``device``, at least the training ``batch_size``."""
+    on_gpu = torch.device(device).type == "cuda"
+    return max(batch_size, GPU_SCORING_ROWS if on_gpu else CPU_SCORING_ROWS)
+
+
+class _ModelInput:
+    """Validated sequences as the module reads them, standardised per batch.
+
+    skorch's iterator reads ``X[rows]`` for each batch; the net's
+    ``get_iterator`` takes ``rows_per_batch`` from here for scoring passes.
+    """
+
+    def __init__(self, X, standardizer, rows_per_batch, dtype):
+        self.X = X
+        self.standardizer = standardizer
+        self.rows_per_batch = rows_per_batch
+        self.dtype = dtype
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, rows):
+        return self.standardizer.transform(self.X[rows], self.dtype)
+
+
+def forward_batches(net, X, standardizer, rows_per_batch):
+    """Yield ``(inputs, outputs)`` per batch of validated sequences ``X``.
+
+    ``inputs``: the batch in model space (an array, or the dict of padded
+    values and lengths); ``outputs``: the module's outputs as numpy arrays
+    (reconstruction, code[, pooled states]), in the module's dtype.
+    """
+    dtype = next(net.module_.parameters()).dtype
+    data = _ModelInput(X, standardizer, rows_per_batch, _NUMPY[dtype])
+    starts = range(0, len(data), rows_per_batch)
+    with torch.inference_mode():
+        batches = net.forward_iter(data, training=False)
+        for start, outputs in zip(starts, batches, strict=True):
+            inputs = data[start : start + rows_per_batch]
+            yield inputs, tuple(out.numpy() for out in outputs)
+
+
+_NUMPY = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def set_scoring_dtype(module, device, *, double):
+    """Score in float64 when ``double`` (not on MPS, which lacks it).
+
+    A float32 encoder's codes change in their last digits with the batch
+    they are computed in; a score built on codes would carry that along.
+    """
+    if double and torch.device(device).type != "mps":
+        module.double()
+
+
+class _Pass:
+    """Per-row outputs of one scoring pass: errors, and features or None."""
+
+    def __init__(self, errors, features=None):
+        self.errors = errors
+        self.features = features
+
+    def take(self, rows):
+        """The outputs of ``rows`` (indices into the pass's rows)."""
+        features = None if self.features is None else self.features[rows]
+        return _Pass(self.errors[rows], features)
+
+
+def score_pass(batches, loss, *, features):
+    """Each row's error (``loss`` per row) and, if ``features``, its code
+    features (the module's last output, in float32), from ``batches`` of
+    :func:`forward_batches`."""
+    errors, kept = [], []
+    for inputs, out in batches:
+        x, lengths = _split_inputs(inputs)
+        errors.append(_sample_errors(x, out[0], loss, lengths))
+        if features:
+            kept.append(out[-1].astype(np.float32))
+    errors = np.concatenate(errors) if errors else np.empty(0)
+    return _Pass(errors, np.concatenate(kept) if kept else None)
+
+
+def step_errors(batches, loss, *, per_channel):
+    """The error of every time step (and channel, if ``per_channel``) of
+    each row: one array, or a list of arrays for padded rows."""
+    errors = _value_errors if per_channel else _timestep_errors
+    parts, padded = [], False
+    for inputs, out in batches:
+        x, lengths = _split_inputs(inputs)
+        part = errors(x, out[0], loss)
+        padded = lengths is not None
+        parts.extend(_unpad(part, lengths) if padded else [part])
+    return parts if padded else np.concatenate(parts)
+
+
+def reconstructions(batches, standardizer):
+    """Each row's reconstruction in the input's units, (n, time, channels):
+    one array, or a list of arrays for padded rows."""
+    parts, padded = [], False
+    for inputs, out in batches:
+        _, lengths = _split_inputs(inputs)
+        part = standardizer.inverse_transform(out[0])
+        padded = lengths is not None
+        parts.extend(_unpad(part, lengths) if padded else [part])
+    return parts if padded else np.concatenate(parts)
