@@ -11,58 +11,23 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.dataset import Dataset
 
-from ._code_distance import _CodeDistance
 from ._devices import _resolve_device
-from ._inference import (
-    score_pass,
-    scoring_batch_size,
-    set_scoring_dtype,
-)
-from ._outputs import _SequenceOutputsMixin
+from ._inference import set_scoring_dtype
 from ._persistence import _ParamsFileMixin, _restore_state_on_error
-from ._scoring import _empirical_cdf
+from ._rows import _split, _take, _training_rows
+from ._scorer import _ScoringMixin
 from ._screening import _screened_out
 from ._standardizer import _Standardizer
-from ._threshold import _auto_threshold, _contamination_offset
-from ._training import (
-    _LOSSES,
-    _make_net,
-    _resolve_patch_size,
-    _trained_loss,
-    _warn_if_interrupted,
-)
-from ._validation import _check_sequences, _check_y
+from ._threshold import _contamination_offset
+from ._training import _LOSSES, _make_net, _resolve_patch_size, _warn_if_interrupted
+from ._validation import _check_sequences
 
-_MIN_HELD_OUT = 2  # fewer held-out rows than this: no split, no early stopping
-
-
-def _training_rows(y, n_samples):
-    """Indices of the rows to train on: those not labelled -1."""
-    if y is None:
-        return np.arange(n_samples)
-    rows = np.flatnonzero(_check_y(y, n_samples))
-    if rows.size == 0:
-        raise ValueError("Every row of X is labelled -1: nothing to train on.")
-    return rows
-
-
-def _take(X, rows):
-    """``X[rows]``, or ``X`` itself when ``rows`` are all of its rows in order."""
-    return X if rows.size == X.shape[0] else X[rows]
-
-
-def _split(rows, validation_fraction, seed):
-    """The training and held-out rows among ``rows``."""
-    n_held = int(round(validation_fraction * rows.size))
-    if n_held < _MIN_HELD_OUT or rows.size - n_held < 1:
-        return rows, rows[:0]
-    return train_test_split(rows, test_size=n_held, random_state=seed)
+_POSITIVE = Interval(Integral, 1, None, closed="left")
+_AUTO = StrOptions({"auto"})
 
 
 def _labels(decision):
@@ -71,7 +36,7 @@ def _labels(decision):
 
 
 class LSTMAutoencoderDetector(
-    _SequenceOutputsMixin,
+    _ScoringMixin,
     _ParamsFileMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -110,8 +75,7 @@ class LSTMAutoencoderDetector(
         Passes over the training data. ``"auto"``: about 3,000 optimizer
         steps, 20 to 100 epochs with early stopping, up to 400 without.
     batch_size : int, default=32
-        Sequences per gradient step (scoring reads
-        ``scoring_batch_size_`` at once).
+        Sequences per gradient step.
     lr : float, default=5e-3
         Peak learning rate of Adam under a one-cycle schedule.
     validation_fraction : float, default=0.1
@@ -120,7 +84,7 @@ class LSTMAutoencoderDetector(
     patience : int, "auto" or None, default="auto"
         Epochs without a better held-out loss before training stops (best
         weights kept). ``"auto"``: 10 with at least 20 held-out sequences,
-        else no early stopping; ``None``: none.
+        else none; ``None``: none.
     standardize : bool, default=True
         Whether to centre and scale each channel with the training statistics.
     contamination : "auto" or float, default="auto"
@@ -130,8 +94,7 @@ class LSTMAutoencoderDetector(
     screen_training : "auto" or bool, default="auto"
         Whether to set aside the training sequences whose codes lie away
         from the others' (after a short first fit) and train without them.
-        ``"auto"``: when ``contamination`` is a float, which also says how
-        many.
+        ``"auto"``: when ``contamination`` is a float, which says how many.
     code_distance : bool, default=False
         Whether a sequence's error also weighs its code's distance to the
         nearest training code. Scoring then runs in float64.
@@ -139,7 +102,7 @@ class LSTMAutoencoderDetector(
         What the code distance compares: the codes, or the mean and maximum
         over time of the encoder's outputs.
     device : str or torch.device, default="auto"
-        Torch device; ``"auto"`` is CUDA when available, resolved in :meth:`fit`.
+        Torch device; ``"auto"``: CUDA when available, resolved in :meth:`fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the held-out split and the batch order.
     verbose : int, default=0
@@ -150,11 +113,10 @@ class LSTMAutoencoderDetector(
     net_ : AutoencoderNet
         The fitted skorch net (``net_.history``: the training history).
     offset_ : float
-        ``decision_function = score_samples - offset_``; ``threshold_`` is
-        ``-offset_``, the error above which a sequence is an outlier.
+        ``decision_function = score_samples - offset_``; ``threshold_``
+        (``-offset_``) is the error above which a sequence is an outlier.
     standardizer_ : object
-        The per-channel statistics ``mean_`` and ``scale_``, also exposed
-        on the detector.
+        Per-channel ``mean_`` and ``scale_``, also exposed on the detector.
     code_distance_ : object or None
         The fitted code distance (reference codes ``train_codes_``, weight
         ``exponent_``), or None without ``code_distance``.
@@ -163,15 +125,14 @@ class LSTMAutoencoderDetector(
     calibration_errors_ : ndarray
         Sorted normal errors behind :meth:`anomaly_probability`.
     training_outliers_ : ndarray of int
-        Rows of the ``X`` given to :meth:`fit` that screening set aside.
-    training_outlier_share_ : float
-        Their share of the sequences trained on (0.0 without screening).
+        Rows of the ``X`` given to :meth:`fit` that screening set aside;
+        ``training_outlier_share_``: their share of the rows trained on.
+    scoring_batch_size_ : int
+        Sequences per forward pass when scoring (memory stays flat).
     device_ : str
         The device the model is on.
-    n_epochs_ : int
-        Complete training epochs.
-    patch_size_ : int
-        The resolved ``patch_size``.
+    n_epochs_, patch_size_ : int
+        Complete training epochs; the resolved ``patch_size``.
     n_timesteps_ : int or None
         Training length; None after fitting sequences of different lengths.
     n_channels_ : int
@@ -184,7 +145,6 @@ class LSTMAutoencoderDetector(
     See Also
     --------
     sklearn.ensemble.IsolationForest : Tree-based outlier detector.
-    sklearn.svm.OneClassSVM : Kernel-based novelty detector.
 
     Examples
     --------
@@ -200,31 +160,21 @@ class LSTMAutoencoderDetector(
     """
 
     _parameter_constraints = {
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "latent_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [_POSITIVE],
+        "latent_size": [_POSITIVE],
+        "num_layers": [_POSITIVE],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
-        "patch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "patch_size": [_POSITIVE, _AUTO],
         "loss": [StrOptions(set(_LOSSES))],
-        "max_epochs": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [_POSITIVE, _AUTO],
+        "batch_size": [_POSITIVE],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-            None,
-        ],
+        "patience": [_POSITIVE, _AUTO, None],
         "standardize": ["boolean"],
-        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "screen_training": ["boolean", StrOptions({"auto"})],
+        "contamination": [_AUTO, Interval(Real, 0, 0.5, closed="right")],
+        "screen_training": ["boolean", _AUTO],
         "code_distance": ["boolean"],
         "code_features": [StrOptions({"code", "pooled_states"})],
         "device": [str, torch.device],
@@ -365,25 +315,6 @@ class LSTMAutoencoderDetector(
         """
         return _labels(self.decision_function(X))
 
-    def anomaly_probability(self, X):
-        """Share of normal calibration sequences rebuilt no worse: in [0, 1].
-
-        The empirical distribution function of ``calibration_errors_`` at
-        each sequence's error (one minus an empirical p-value for "this
-        sequence is normal"), not a posterior probability.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps[, n_channels]) or list
-            Sequences shaped like the training data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples,), dtype float64
-            Non-increasing in :meth:`score_samples`.
-        """
-        return _empirical_cdf(self.calibration_errors_, -self.score_samples(X))
-
     @property
     def threshold_(self):
         """Error above which a sequence is an outlier (``-offset_``)."""
@@ -398,11 +329,6 @@ class LSTMAutoencoderDetector(
     def scale_(self):
         """Per-channel scales of the standardisation (ones without it)."""
         return self.standardizer_.scale_
-
-    @property
-    def scoring_batch_size_(self):
-        """Sequences per forward pass when scoring (memory stays flat)."""
-        return scoring_batch_size(self.device_, self.batch_size)
 
     @property
     def _n_features_out(self):
@@ -453,57 +379,16 @@ class LSTMAutoencoderDetector(
 
     def _build_net(self, X_train, X_held, seed, **params):
         """The unfitted net; ``params`` override the detector's own."""
-        valid = None
-        if X_held is not None and X_held.shape[0]:
-            valid = Dataset(self.standardizer_.transform(X_held), None)
+        held = X_held is not None and X_held.shape[0] > 0
         return _make_net(
             {**self.get_params(deep=False), **params},
             n_features=X_train.shape[2],
             n_train=X_train.shape[0],
             patch_size=self.patch_size_,
-            valid=valid,
+            valid=self.standardizer_.transform(X_held) if held else None,
             seed=seed,
             device=self.device_,
         )
 
-    def _fit_scores(self, fitted, held_out):
-        """Fit the code distance and the threshold on the fit's one pass."""
-        has_held = held_out.errors.size > 0
-        calibration = held_out if has_held else fitted
-        self.code_distance_ = None
-        if self.code_distance:
-            self.code_distance_ = _CodeDistance(
-                standardize_features=self.code_features == "pooled_states"
-            ).fit(
-                fitted.features,
-                calibration.errors,
-                held_out.features if has_held else None,
-            )
-        errors = self._detector_errors(calibration)
-        self.held_out_errors_ = errors if has_held else np.empty(0)
-        self.calibration_errors_ = np.sort(errors)
-        if self.contamination == "auto":
-            spread = self._detector_errors(fitted) if has_held else None
-            self.offset_ = -_auto_threshold(errors, spread)
-
-    # -- scoring (inputs validated) -----------------------------------------
-
     def _check(self, X):
         return _check_sequences(self, X, reset=False)
-
-    def _forward(self, X, *, features=None):
-        """Errors and, for the code distance, features of every row: one pass.
-
-        ``features`` defaults to whether the fitted scoring uses them.
-        """
-        if features is None:
-            features = self.code_distance_ is not None
-        loss = _trained_loss(self.net_)
-        return score_pass(self._batches(X), loss, features=features)
-
-    def _detector_errors(self, scored):
-        """The errors ``score_samples`` negates: reconstruction [x code distance]."""
-        if self.code_distance_ is None:
-            return scored.errors
-        distances = self.code_distance_.distances(scored.features)
-        return self.code_distance_.combine(scored.errors, distances)

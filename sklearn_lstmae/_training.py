@@ -4,6 +4,7 @@ import warnings
 
 import torch
 from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._module import LSTMAutoencoder
@@ -68,14 +69,16 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
 
     ``params``: the detector's ``get_params()``; ``n_train``: training rows;
     ``patch_size``: the resolved patch width;
-    ``valid``: a skorch ``Dataset`` of held-out rows (already in model
-    space), or None for no held-out loss and no early stopping. Adam under a
-    one-cycle schedule stepped every batch, gradient norms clipped at 1, a
-    non-finite loss stops training, early stopping restores the best epoch.
+    ``valid``: the held-out rows in model space (an array or the dict of
+    padded values and lengths), or None for no held-out loss and no early
+    stopping. Adam under a one-cycle schedule stepped every batch, gradient
+    norms clipped at 1, a non-finite loss stops training, early stopping
+    restores the best epoch.
     """
     batch_size = params["batch_size"]
     pool_states = params["code_distance"] and params["code_features"] == "pooled_states"
     n_batches = -(-n_train // batch_size)
+    valid = None if valid is None else Dataset(valid, None)
     patience = _resolve_patience(params["patience"], 0 if valid is None else len(valid))
     max_epochs = _resolve_max_epochs(
         params["max_epochs"], n_batches, patience is not None

@@ -10,7 +10,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from sklearn_lstmae import LSTMAutoencoderDetector
-from sklearn_lstmae import _estimator as estimator_module
+from sklearn_lstmae import _scorer as scorer_module
 from sklearn_lstmae._net import AutoencoderNet, FiniteLossGuard
 
 from .conftest import (
@@ -141,7 +141,7 @@ def test_ctrl_c_while_the_threshold_is_computed_changes_nothing(fitted, X, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(estimator_module, "_auto_threshold", interrupted)
+    monkeypatch.setattr(scorer_module, "_auto_threshold", interrupted)
     with pytest.raises(KeyboardInterrupt):
         det.fit(make_sines(n=30, n_timesteps=T + 4, seed=3))
     monkeypatch.undo()
