@@ -1,0 +1,94 @@
+"""One encoder pass per scored row, counted.
+
+Every run of the encoder goes through ``LSTMAutoencoder._encode_patches``;
+scoring runs under ``torch.inference_mode`` (skorch's own validation loss,
+part of training, does not). The counter records the rows of each scoring
+run, per module, so a fit's screening net is told apart from its final net.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae._module import LSTMAutoencoder
+
+from .conftest import FAST, make_sines
+
+N = 80
+OPTIONS = {
+    "defaults": {},
+    "code_distance": {"code_distance": True},
+    "pooled_states": {"code_distance": True, "code_features": "pooled_states"},
+    "contamination": {"contamination": 0.1, "screen_training": False},
+    "code_contamination": {"code_distance": True, "contamination": 0.1},
+    "no_held_out": {"code_distance": True, "validation_fraction": 0.0},
+}
+
+
+@pytest.fixture
+def scored_rows(monkeypatch):
+    """Rows each module encoded while scoring: {id(module): [rows per run]}."""
+    runs = {}
+    encode = LSTMAutoencoder._encode_patches
+
+    def counting(module, x, *args, **kwargs):
+        if torch.is_inference_mode_enabled():
+            runs.setdefault(id(module), []).append(x.shape[0])
+        return encode(module, x, *args, **kwargs)
+
+    monkeypatch.setattr(LSTMAutoencoder, "_encode_patches", counting)
+    return runs
+
+
+def _rows(runs, detector):
+    return sum(runs.get(id(detector.net_.module_), []))
+
+
+def _detector(options):
+    return LSTMAutoencoderDetector(**FAST, **OPTIONS[options], random_state=0)
+
+
+@pytest.mark.parametrize("options", list(OPTIONS))
+def test_fit_scores_each_training_row_once(options, scored_rows):
+    X = make_sines(n=N)
+    det = _detector(options).fit(X)
+    assert _rows(scored_rows, det) == N
+    # screening (a float contamination, unless turned off) encodes every row
+    # once with its own short net; nothing else encodes while scoring
+    params = OPTIONS[options]
+    screened = "contamination" in params and params.get("screen_training") is not False
+    others = [sum(r) for key, r in scored_rows.items() if key != id(det.net_.module_)]
+    assert others == ([N] if screened else [])
+
+
+@pytest.mark.parametrize("options", list(OPTIONS))
+def test_fit_predict_scores_each_row_once(options, scored_rows):
+    X = make_sines(n=N)
+    det = _detector(options)
+    det.fit_predict(X)
+    assert _rows(scored_rows, det) == N
+
+
+@pytest.mark.parametrize("options", ["defaults", "code_distance", "pooled_states"])
+@pytest.mark.parametrize(
+    "method", ["score_samples", "decision_function", "predict", "transform"]
+)
+def test_scoring_encodes_each_row_once(options, method, scored_rows):
+    det = _detector(options).fit(make_sines(n=N))
+    scored_rows.clear()
+    new = make_sines(n=300, seed=1)  # more rows than one scoring batch
+    getattr(det, method)(new)
+    assert _rows(scored_rows, det) == len(new)
+    n_batches = -(-len(new) // det.scoring_batch_size_)
+    assert len(scored_rows[id(det.net_.module_)]) == n_batches > 1
+
+
+@pytest.mark.parametrize("method", ["reconstruct", "score_timesteps"])
+def test_outputs_per_time_step_encode_each_row_once(method, scored_rows):
+    det = _detector("code_distance").fit(make_sines(n=N))
+    scored_rows.clear()
+    rng = np.random.default_rng(0)
+    ragged = [x[: rng.integers(10, 25)] for x in make_sines(n=40, seed=2)]
+    getattr(det, method)(ragged)
+    assert _rows(scored_rows, det) == len(ragged)
