@@ -13,11 +13,11 @@ torch.set_num_threads(1)
 
 # Tiny settings: unit tests train for a fraction of a second.
 FAST = dict(hidden_size=6, latent_size=3, max_epochs=3, batch_size=16)
-# Errors computed again in another batch than fit's agree to float32 noise:
-# about 1e-8 relative on the CPU; on an H200 the tiny models' held-out errors
-# also agreed within 1e-6 (larger models can move by 1e-3 there under TF32,
-# README "Numerical health").
-RESCORE_RTOL = 1e-6
+# Errors computed again in another batch than fit's agree to float32 noise
+# on the CPU; on CUDA, cuDNN chooses its kernels by batch size, so rows
+# scored in batches of other sizes round differently (larger models can move
+# by 1e-3 under TF32, README "Numerical health").
+RESCORE_RTOL = 1e-5 if torch.cuda.is_available() else 1e-6
 
 
 def ecg5000_dir():

@@ -20,6 +20,12 @@ def _log_median_spread(values):
     return median, 1.4826 * np.median(np.abs(logs - median))
 
 
+def _errors(det, X):
+    """The detector's own reconstruction errors: the mean over time of its
+    errors per time step (the code distance scores in float64)."""
+    return -det.score_timesteps(X).mean(axis=1)
+
+
 def _nearest(codes, reference):
     diff = codes[:, None, :] - reference[None, :, :]
     return np.sqrt(np.square(diff).sum(axis=2))
@@ -61,12 +67,12 @@ def test_combined_error_follows_its_definition(pair, sines):
         in_training.sum() == len(reference) == len(sines) - len(coded.held_out_errors_)
     )
 
-    held_e = -plain.score_samples(sines[~in_training])
+    held_e = _errors(coded, sines[~in_training])
     held_d = _nearest(codes[~in_training], reference).min(axis=1)
     _, error_spread = _log_median_spread(held_e)
     distance_median, distance_spread = _log_median_spread(held_d)
     w = error_spread / distance_spread
-    # fit scored the held-out rows in another batch than here: float32 results
+    # fit scored the held-out rows in another batch than here: results may
     # differ in their last digits, and a spread of 10 log errors amplifies it.
     fitted_distance = coded.code_distance_
     assert [fitted_distance.log_median_, fitted_distance.exponent_] == pytest.approx(
@@ -79,7 +85,7 @@ def test_combined_error_follows_its_definition(pair, sines):
     )
     # The threshold: the rule over the combined errors of the held-out rows
     # and of the training rows, whose distance is to the nearest other code.
-    fitted_e = -plain.score_samples(sines[in_training])
+    fitted_e = _errors(coded, sines[in_training])
     fitted_d = np.sort(_nearest(codes[in_training], reference), axis=1)[:, 1]
     fitted_d = np.maximum(fitted_d, fitted_distance.resolution_)
     fitted = fitted_e * (fitted_d / np.exp(distance_median)) ** w
@@ -89,7 +95,7 @@ def test_combined_error_follows_its_definition(pair, sines):
     )
 
     new = make_sines(n=20, seed=7)
-    e = -plain.score_samples(new)
+    e = _errors(coded, new)
     d = _nearest(coded.transform(new).astype(np.float32), reference).min(axis=1)
     expected = e * (d / np.exp(distance_median)) ** w
     np.testing.assert_allclose(-coded.score_samples(new), expected, rtol=1e-4)
@@ -167,11 +173,10 @@ def test_one_training_sequence_drops_the_code_term(sines):
     coded.fit(sines[:1])
     plain.fit(sines[:1])
     assert coded.code_distance_.exponent_ == 0
-    # The same weights; the coded detector scores in float64, the plain one
-    # in float32, so float32 rounding alone separates the errors.
-    np.testing.assert_allclose(
-        coded.score_samples(sines[:10]), plain.score_samples(sines[:10]), rtol=1e-6
-    )
+    scores = coded.score_samples(sines[:10])
+    np.testing.assert_allclose(-scores, _errors(coded, sines[:10]), rtol=1e-12)
+    # the same weights as without the code distance, scored in float64
+    np.testing.assert_allclose(scores, plain.score_samples(sines[:10]), rtol=1e-3)
 
 
 def test_constant_training_data_gives_finite_ordered_scores():
@@ -303,12 +308,13 @@ def test_pooled_states_are_standardised_and_measured(pair, pooled, sines):
     new = make_sines(n=20, seed=7)
     x = pooled.standardizer_.transform(new[:, :, np.newaxis], np.float64)
     with torch.no_grad():
-        states = pooled.net_.module_.pooled_states(torch.from_numpy(x)).numpy()
+        x = torch.from_numpy(x).to(pooled.device_)
+        states = pooled.net_.module_.pooled_states(x).cpu().numpy()
     states = states.astype(np.float32).astype(np.float64)
     features = (states - fitted.center_) / fitted.scale_
     d = _nearest(features.astype(np.float32), fitted.train_codes_).min(axis=1)
     log_d_med, w = fitted.log_median_, fitted.exponent_
-    expected = -plain.score_samples(new) * (d / np.exp(log_d_med)) ** w
+    expected = _errors(pooled, new) * (d / np.exp(log_d_med)) ** w
     np.testing.assert_allclose(-pooled.score_samples(new), expected, rtol=1e-4)
 
 
