@@ -89,8 +89,8 @@ class LSTMAutoencoderDetector(
         Whether to centre and scale each channel with the training statistics.
     contamination : "auto" or float, default="auto"
         ``"auto"``: the threshold is a robust z-score of 3 of the held-out
-        log errors. A float in (0, 0.5]: that share of the training
-        sequences scores below the threshold.
+        log errors. A float in (0, 0.5]: that share of the sequences given
+        to :meth:`fit` (all of them, labelled -1 or not) scores below it.
     screen_training : "auto" or bool, default="auto"
         Whether to set aside the training sequences whose codes lie away
         from the others' (after a short first fit) and train without them.

@@ -22,7 +22,10 @@ from ._devices import _resolve_device
 from ._inference import set_scoring_dtype
 from ._standardizer import _Standardizer
 
-_FORMAT = "sklearn_lstmae.params/1"
+# The format's name and version: the version changes whenever what a file
+# holds changes, so that a file of another version is refused by name.
+_FORMAT_NAME = "sklearn_lstmae.params"
+_FORMAT = f"{_FORMAT_NAME}/2"
 # Hyper-parameters that define what a fitted model means: a file loads only
 # into a detector that agrees on all of them.
 _MODEL_PARAMS = (
@@ -140,7 +143,15 @@ def _read_params_file(f, detector):
         raise  # a missing or unreadable file: the OS's own message is clear
     except Exception as exc:  # torch.load fails in many ways on other content
         raise ValueError(f"{not_ours} ({type(exc).__name__}: {exc}).") from exc
-    if not isinstance(state, dict) or state.get("format") != _FORMAT:
+    found = state.get("format") if isinstance(state, dict) else None
+    if isinstance(found, str) and found.startswith(f"{_FORMAT_NAME}/"):
+        if found != _FORMAT:
+            raise ValueError(
+                f"{f!r} was written by another version of sklearn-lstmae (file "
+                f"format {found!r}, this version reads {_FORMAT!r}); fit the "
+                "detector again and save it with this version."
+            )
+    elif found != _FORMAT:
         raise ValueError(f"{not_ours}.")
     saved = state["params"]
     differ = [

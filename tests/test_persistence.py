@@ -187,6 +187,11 @@ def test_load_params_errors_leave_the_detector_as_it_was(fitted, X, tmp_path):
     torch.save({"format": "something else"}, junk)
     with pytest.raises(ValueError, match="is not a file written by"):
         LSTMAutoencoderDetector(**FAST).load_params(junk)
+    # A file of another version of the format (its content laid out otherwise)
+    state = torch.load(path, weights_only=True)
+    torch.save({**state, "format": "sklearn_lstmae.params/1"}, junk)
+    with pytest.raises(ValueError, match="written by another version of sklearn-"):
+        LSTMAutoencoderDetector(**FAST).load_params(junk)
     with pytest.raises(FileNotFoundError):
         LSTMAutoencoderDetector(**FAST).load_params(tmp_path / "missing.pt")
     # A failed load leaves an unfitted detector unfitted, a fitted one intact.
