@@ -29,6 +29,8 @@ class _ModelInput:
 
     skorch's iterator reads ``X[rows]`` for each batch; the net's
     ``get_iterator`` takes ``rows_per_batch`` from here for scoring passes.
+    The last slice read is kept, so that reading it again (to pair a batch
+    with its outputs) does not standardise it twice.
     """
 
     def __init__(self, X, standardizer, rows_per_batch, dtype):
@@ -36,12 +38,18 @@ class _ModelInput:
         self.standardizer = standardizer
         self.rows_per_batch = rows_per_batch
         self.dtype = dtype
+        self._last = (None, None)
 
     def __len__(self):
         return self.X.shape[0]
 
     def __getitem__(self, rows):
-        return self.standardizer.transform(self.X[rows], self.dtype)
+        if isinstance(rows, slice) and rows == self._last[0]:
+            return self._last[1]
+        batch = self.standardizer.transform(self.X[rows], self.dtype)
+        if isinstance(rows, slice):
+            self._last = (rows, batch)
+        return batch
 
 
 def forward_batches(net, X, standardizer, rows_per_batch):
@@ -105,22 +113,22 @@ def step_errors(batches, loss, *, per_channel):
     """The error of every time step (and channel, if ``per_channel``) of
     each row: one array, or a list of arrays for padded rows."""
     errors = _value_errors if per_channel else _timestep_errors
-    parts, padded = [], False
-    for inputs, out in batches:
-        x, lengths = _split_inputs(inputs)
-        part = errors(x, out[0], loss)
-        padded = lengths is not None
-        parts.extend(_unpad(part, lengths) if padded else [part])
-    return parts if padded else np.concatenate(parts)
+    return _per_row(batches, lambda x, out: errors(x, out[0], loss))
 
 
 def reconstructions(batches, standardizer):
     """Each row's reconstruction in the input's units, (n, time, channels):
     one array, or a list of arrays for padded rows."""
+    return _per_row(batches, lambda x, out: standardizer.inverse_transform(out[0]))
+
+
+def _per_row(batches, compute):
+    """``compute(x, outputs)`` over ``batches``, one array of rows; for
+    padded rows, a list of arrays cut to each row's length."""
     parts, padded = [], False
     for inputs, out in batches:
-        _, lengths = _split_inputs(inputs)
-        part = standardizer.inverse_transform(out[0])
+        x, lengths = _split_inputs(inputs)
+        part = compute(x, out)
         padded = lengths is not None
         parts.extend(_unpad(part, lengths) if padded else [part])
     return parts if padded else np.concatenate(parts)
