@@ -24,6 +24,7 @@ from ._screening import _screened_out
 from ._standardizer import _Standardizer
 from ._threshold import _contamination_offset
 from ._training import _LOSSES, _make_net, _resolve_patch_size, _warn_if_interrupted
+from ._tuning import _ThresholdTuningMixin
 from ._validation import _check_sequences
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
@@ -37,6 +38,7 @@ def _labels(decision):
 
 class LSTMAutoencoderDetector(
     _ScoringMixin,
+    _ThresholdTuningMixin,
     _ParamsFileMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -115,6 +117,10 @@ class LSTMAutoencoderDetector(
     offset_ : float
         ``decision_function = score_samples - offset_``; ``threshold_``
         (``-offset_``) is the error above which a sequence is an outlier.
+        Set by ``contamination`` in :meth:`fit`, or by :meth:`tune_threshold`.
+    best_score_ : float
+        After :meth:`tune_threshold` with ``scoring``: the score of the
+        chosen threshold.
     standardizer_ : object
         Per-channel ``mean_`` and ``scale_``, also exposed on the detector.
     code_distance_ : object or None
@@ -349,6 +355,7 @@ class LSTMAutoencoderDetector(
         float ``contamination``; otherwise only the rows trained on.
         """
         X = _check_sequences(self, X, reset=True)
+        vars(self).pop("best_score_", None)  # of an earlier tune_threshold
         rows = _training_rows(y, X.shape[0])
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self.device_ = _resolve_device(self.device)

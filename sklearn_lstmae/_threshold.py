@@ -1,6 +1,9 @@
 """Threshold rules: the offset between normal and abnormal errors."""
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
 
 from ._scoring import _centred_logs, _robust_spread, _safe_log
 
@@ -49,3 +52,64 @@ def _auto_threshold(errors, fitted_errors=None):
 def _contamination_offset(scores, contamination):
     """Offset putting a ``contamination`` share of ``scores`` below zero."""
     return float(np.percentile(scores, 100.0 * contamination))
+
+
+def _false_alarm_threshold(errors, rate):
+    """Error threshold above which ``floor(rate * n)`` of ``errors`` lie.
+
+    The midpoint between the last error kept and the first flagged, so that
+    the same rows scored again (float rounding aside) fall on the same side;
+    the largest error when none is to be flagged. Tied errors at the cut
+    stay together below it.
+    """
+    errors = np.sort(np.asarray(errors, dtype=np.float64))
+    n_flagged = int(np.floor(np.round(rate * errors.size, 9)))
+    if n_flagged == 0:
+        return float(errors[-1])
+    cut = errors.size - n_flagged
+    return float((errors[cut - 1] + errors[cut]) / 2)
+
+
+def _candidate_thresholds(errors, thresholds):
+    """Distinct thresholds to try: quantiles of ``errors`` or the given ones.
+
+    An integer asks for that many evenly spaced quantiles of ``errors``,
+    from the smallest (all but the smallest rows flagged) to the largest
+    (none flagged).
+    """
+    if isinstance(thresholds, Integral):
+        thresholds = np.quantile(errors, np.linspace(0, 1, thresholds))
+    return np.unique(np.asarray(thresholds, dtype=np.float64))
+
+
+def _best_threshold(errors, y, scorer, candidates):
+    """The candidate threshold whose labels ``scorer`` rates highest.
+
+    ``scorer`` is called as ``scorer(estimator, X, y)`` on an estimator whose
+    ``predict`` returns the labels at each threshold (-1 above it), so any
+    scorer of predicted labels works unchanged. Ties go to the lowest
+    threshold. Returns the threshold and its score.
+    """
+    rows = np.zeros((errors.size, 1))
+    scores = np.array(
+        [
+            scorer(_FixedLabels(np.where(errors > t, -1, 1)), rows, y)
+            for t in candidates
+        ],
+        dtype=np.float64,
+    )
+    if np.isnan(scores).all():
+        return float("nan"), float("nan")
+    best = int(np.nanargmax(scores))
+    return float(candidates[best]), float(scores[best])
+
+
+class _FixedLabels(OutlierMixin, BaseEstimator):
+    """An outlier detector whose ``predict`` returns fixed labels: what a
+    scorer of predicted labels is called on to rate one threshold."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def predict(self, X):
+        return self.labels
