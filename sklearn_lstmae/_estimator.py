@@ -108,8 +108,8 @@ class LSTMAutoencoderDetector(
     verbose : int, default=0
         0: print nothing. 1: a progress bar over the epochs of each fit
         (epochs done, losses, time left; "screening" for the short first
-        fit), on stderr. 2 and more: also skorch's table of each epoch, on
-        stdout.
+        fit) and one over the batches of a scoring pass of several batches,
+        on stderr. 2 and more: also skorch's table of each epoch, on stdout.
 
     Attributes
     ----------

@@ -1,7 +1,8 @@
 """Progress shown while a detector trains and scores, from ``verbose=1``.
 
 Level 1: a tqdm bar over the epochs of each fit (epochs done, the losses,
-tqdm's elapsed time and time left). Level 2 adds skorch's per-epoch table.
+tqdm's elapsed time and time left) and a passing bar over the batches of a
+scoring pass of more than one batch. Level 2 adds skorch's per-epoch table.
 Bars go to stderr (tqdm's default); at level 0 nothing is printed.
 """
 
@@ -77,3 +78,13 @@ def log_sink(verbose):
     ``verbose``, so ``print`` (silenced by ``verbose=0``) is kept below it.
     """
     return write if verbose >= 2 else print
+
+
+def scoring_progress(batches, n_batches, verbose):
+    """``batches``, through a bar that clears itself when ``verbose`` and
+    there is more than one."""
+    if not verbose or n_batches < 2:
+        return batches
+    return tqdm.tqdm(
+        batches, total=n_batches, desc="scoring", unit="batch", leave=False
+    )

@@ -132,6 +132,7 @@ def _screened_out(X, detector, seed):
         # skorch ends training on Ctrl-C and returns; there is nothing to
         # keep yet, so the fit stops here.
         raise KeyboardInterrupt
-    batches = forward_batches(net, X, standardizer, detector.scoring_batch_size_)
+    rows = detector.scoring_batch_size_
+    batches = forward_batches(net, X, standardizer, rows, verbose=detector.verbose)
     codes = np.concatenate([out[1] for _, out in batches])
     return _set_aside(_code_outlyingness(codes, seed), detector.contamination, seed)
