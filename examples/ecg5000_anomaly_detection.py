@@ -38,8 +38,9 @@ def main(output, random_state=42):
         f"{n_test} anomalous"
     )
 
-    # 2-3. Build the LSTM autoencoder and train it on normal beats only.
-    detector = LSTMAutoencoderDetector(random_state=random_state)
+    # 2-3. Build the LSTM autoencoder and train it on normal beats only
+    # (verbose=1: a bar on stderr shows the epochs, the losses and the time left).
+    detector = LSTMAutoencoderDetector(random_state=random_state, verbose=1)
     start = time.perf_counter()
     detector.fit(split.X_train)
     fit_seconds = time.perf_counter() - start

@@ -108,7 +108,10 @@ class LSTMAutoencoderDetector(
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the held-out split and the batch order.
     verbose : int, default=0
-        Print skorch's per-epoch table when > 0.
+        0: print nothing. 1: a progress bar over the epochs of each fit
+        (epochs done, losses, time left; "screening" for the short first
+        fit) and one over the batches of a scoring pass of several batches,
+        on stderr. 2 and more: also skorch's table of each epoch, on stdout.
 
     Attributes
     ----------
@@ -384,8 +387,9 @@ class LSTMAutoencoderDetector(
         )
         return None
 
-    def _build_net(self, X_train, X_held, seed, **params):
-        """The unfitted net; ``params`` override the detector's own."""
+    def _build_net(self, X_train, X_held, seed, *, desc="training", **params):
+        """The unfitted net; ``params`` override the detector's own; ``desc``
+        labels its epoch bar."""
         held = X_held is not None and X_held.shape[0] > 0
         return _make_net(
             {**self.get_params(deep=False), **params},
@@ -395,6 +399,7 @@ class LSTMAutoencoderDetector(
             valid=self.standardizer_.transform(X_held) if held else None,
             seed=seed,
             device=self.device_,
+            desc=desc,
         )
 
     def _check(self, X):

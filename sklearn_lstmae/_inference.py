@@ -10,6 +10,7 @@ flat in the number of rows.
 import numpy as np
 import torch
 
+from ._progress import scoring_progress
 from ._ragged import _split_inputs, _unpad
 from ._scoring import _sample_errors, _timestep_errors, _value_errors
 
@@ -52,19 +53,20 @@ class _ModelInput:
         return batch
 
 
-def forward_batches(net, X, standardizer, rows_per_batch):
+def forward_batches(net, X, standardizer, rows_per_batch, *, verbose=0):
     """Yield ``(inputs, outputs)`` per batch of validated sequences ``X``.
 
     ``inputs``: the batch in model space (an array, or the dict of padded
     values and lengths); ``outputs``: the module's outputs as numpy arrays
-    (reconstruction, code[, pooled states]), in the module's dtype.
+    (reconstruction, code[, pooled states]), in the module's dtype. With
+    ``verbose``, a pass of several batches shows a progress bar.
     """
     dtype = next(net.module_.parameters()).dtype
     data = _ModelInput(X, standardizer, rows_per_batch, _NUMPY[dtype])
     starts = range(0, len(data), rows_per_batch)
     with torch.inference_mode():
-        batches = net.forward_iter(data, training=False)
-        for start, outputs in zip(starts, batches, strict=True):
+        batches = zip(starts, net.forward_iter(data, training=False), strict=True)
+        for start, outputs in scoring_progress(batches, len(starts), verbose):
             inputs = data[start : start + rows_per_batch]
             yield inputs, tuple(out.numpy() for out in outputs)
 

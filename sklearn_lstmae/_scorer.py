@@ -136,7 +136,9 @@ class _ScoringMixin:
     def _batches(self, X):
         """The scoring pass's batches over validated ``X``."""
         rows = self.scoring_batch_size_
-        return forward_batches(self.net_, X, self.standardizer_, rows)
+        return forward_batches(
+            self.net_, X, self.standardizer_, rows, verbose=self.verbose
+        )
 
     def _forward(self, X, *, features=None):
         """Errors and, for the code distance, features of every row: one pass.

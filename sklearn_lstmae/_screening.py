@@ -126,12 +126,13 @@ def _screened_out(X, detector, seed):
         return np.zeros(X.shape[0], dtype=bool)
     standardizer = _Standardizer(detector.standardize).fit(X)
     epochs = _screen_epochs(X.shape[0], detector.batch_size, detector.max_epochs)
-    net = detector._build_net(X, None, seed, max_epochs=epochs)
+    net = detector._build_net(X, None, seed, desc="screening", max_epochs=epochs)
     net.fit(standardizer.transform(X), None)
     if _complete_epochs(net) < net.max_epochs:
         # skorch ends training on Ctrl-C and returns; there is nothing to
         # keep yet, so the fit stops here.
         raise KeyboardInterrupt
-    batches = forward_batches(net, X, standardizer, detector.scoring_batch_size_)
+    rows = detector.scoring_batch_size_
+    batches = forward_batches(net, X, standardizer, rows, verbose=detector.verbose)
     codes = np.concatenate([out[1] for _, out in batches])
     return _set_aside(_code_outlyingness(codes, seed), detector.contamination, seed)

@@ -9,6 +9,7 @@ from skorch.helper import predefined_split
 
 from ._module import LSTMAutoencoder
 from ._net import ArrayBatches, AutoencoderNet, FiniteLossGuard, PicklableLRScheduler
+from ._progress import log_sink, net_verbose, progress_callbacks
 
 _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 # max_epochs="auto": about this many optimizer steps, within these epochs;
@@ -64,14 +65,17 @@ def _warmup_share(total_steps):
     return _WARMUP_SHARE
 
 
-def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
+def _make_net(
+    params, *, n_features, n_train, patch_size, valid, seed, device, desc="training"
+):
     """The unfitted skorch net for a detector's parameters.
 
     ``params``: the detector's ``get_params()``; ``n_train``: training rows;
     ``patch_size``: the resolved patch width;
     ``valid``: the held-out rows in model space (an array or the dict of
     padded values and lengths), or None for no held-out loss and no early
-    stopping. Adam under a one-cycle schedule stepped every batch, gradient
+    stopping; ``desc``: the label of the epoch bar (``verbose >= 1``).
+    Adam under a one-cycle schedule stepped every batch, gradient
     norms clipped at 1, a non-finite loss stops training, early stopping
     restores the best epoch.
     """
@@ -84,7 +88,11 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
         params["max_epochs"], n_batches, patience is not None
     )
     total_steps = max_epochs * n_batches
+    verbose = params["verbose"]
+    # The bar comes before early stopping, which ends training from its
+    # on_epoch_end: the bar then counts the last epoch too.
     callbacks = [
+        *progress_callbacks(verbose, desc),
         ("finite_loss", FiniteLossGuard()),
         ("clip", GradientNormClipping(gradient_clip_value=1.0)),
         (
@@ -100,7 +108,12 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
     ]
     if patience is not None:
         callbacks.append(
-            ("early_stopping", EarlyStopping(patience=patience, load_best=True))
+            (
+                "early_stopping",
+                EarlyStopping(
+                    patience=patience, load_best=True, sink=log_sink(verbose)
+                ),
+            )
         )
     return AutoencoderNet(
         LSTMAutoencoder,
@@ -124,7 +137,8 @@ def _make_net(params, *, n_features, n_train, patch_size, valid, seed, device):
         iterator_train__generator=torch.Generator().manual_seed(seed),
         callbacks=callbacks,
         device=device,
-        verbose=params["verbose"],
+        verbose=net_verbose(verbose),
+        callbacks__print_log__sink=log_sink(verbose),
         random_state=seed,
     )
 
