@@ -45,6 +45,8 @@ _NUMERIC_CELL = re.compile(
 class BenchmarkFormatError(ExtensionError):
     """BENCHMARKS.md does not have the structure the figures need."""
 
+    category = "BENCHMARKS.md does not have the structure the figures need"
+
 
 # -- Parsing ----------------------------------------------------------------
 
