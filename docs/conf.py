@@ -82,7 +82,6 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "doc_module": ("sklearn_lstmae",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"sklearn_lstmae": None},
     "show_memory": False,
     "min_reported_time": 1,
     "remove_config_comments": True,
