@@ -1,4 +1,5 @@
-"""Hyperparameter search for the detector on a Dask cluster.
+"""Hyperparameter search for the detector on a Dask cluster
+========================================================
 
 ``GridSearchCV`` runs its fits through joblib; under joblib's Dask backend
 every (candidate, fold) fit is a task on the cluster's workers. Each worker
@@ -14,10 +15,13 @@ held-out fold.
 Run ``python examples/dask_grid_search.py`` for a LocalCluster on this machine,
 or ``--scheduler tcp://host:8786`` to use a cluster already running (the
 workers need this library installed). The data is read by ``load_ecg5000``
-(``$SKLEARN_LSTMAE_DATA``, else the user cache).
+(``$SKLEARN_LSTMAE_DATA``, else the user cache). ``--quick`` (or
+``SKLEARN_LSTMAE_EXAMPLES_QUICK=1``) searches on 300 beats for 3 epochs, with
+the workers as threads of this process (``processes=False``): a smoke test.
 """
 
 import argparse
+import os
 import time
 
 import joblib
@@ -30,7 +34,9 @@ from sklearn_lstmae.datasets import load_ecg5000
 from sklearn_lstmae.distributed import LimitTorchThreads
 
 
-def main(scheduler, n_workers, torch_threads, n_beats, max_epochs, random_state):
+def main(
+    scheduler, n_workers, torch_threads, n_beats, max_epochs, random_state, processes
+):
     X, target = load_ecg5000(return_X_y=True)
     rng = np.random.default_rng(random_state)
     rows = rng.choice(len(X), size=min(n_beats, len(X)), replace=False)
@@ -51,7 +57,10 @@ def main(scheduler, n_workers, torch_threads, n_beats, max_epochs, random_state)
         client, cluster = Client(scheduler), None
     else:
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, dashboard_address=None
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
         )
         client = Client(cluster)
     try:
@@ -80,14 +89,23 @@ def main(scheduler, n_workers, torch_threads, n_beats, max_epochs, random_state)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--scheduler", help="address of a running Dask scheduler")
     parser.add_argument("--n-workers", type=int, default=2)
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--n-beats", type=int, default=1000)
     parser.add_argument("--max-epochs", type=int, default=5)
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        # the docs build sets the variable: a short run there
+        default=os.environ.get("SKLEARN_LSTMAE_EXAMPLES_QUICK", "") not in ("", "0"),
+        help="300 beats, 3 epochs, threads (also $SKLEARN_LSTMAE_EXAMPLES_QUICK=1)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.n_beats, args.max_epochs = 300, 3
     main(
         args.scheduler,
         args.n_workers,
@@ -95,4 +113,5 @@ if __name__ == "__main__":
         args.n_beats,
         args.max_epochs,
         args.random_state,
+        processes=not args.quick,
     )

@@ -1,4 +1,5 @@
-"""Scoring an archive too big for memory: shards on disk, or a Dask array.
+"""Scoring an archive too big for memory: shards on disk, or a Dask array
+======================================================================
 
 A detector is trained once, in memory, on normal ECG5000 beats. The archive to
 score is then a directory of ``.npy`` shards (here written from ECG5000 beats
@@ -16,10 +17,14 @@ which needs the archive in memory: keep ``--n-beats`` modest for that).
 
 Run ``python examples/dask_scoring.py [--scheduler tcp://host:8786]``; shards
 go to ``--output`` (default ``examples/output/shards``), which the workers must
-be able to read.
+be able to read. ``--quick`` (or ``SKLEARN_LSTMAE_EXAMPLES_QUICK=1``) trains
+for 1 epoch and scores 2,000 beats, with the workers as threads of this
+process (``processes=False``): a smoke test.
 """
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -47,7 +52,7 @@ def write_archive(directory, X, n_beats, random_state):
     return sorted(directory.glob("part-*.npy"))
 
 
-def main(scheduler, n_workers, output, n_beats, max_epochs, random_state):
+def main(scheduler, n_workers, output, n_beats, max_epochs, random_state, processes):
     ecg = load_ecg5000()
     normal = ecg.data[~ecg.is_anomaly]
     detector = LSTMAutoencoderDetector(
@@ -60,7 +65,10 @@ def main(scheduler, n_workers, output, n_beats, max_epochs, random_state):
         client, cluster = Client(scheduler), None
     else:
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, dashboard_address=None
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
         )
         client = Client(cluster)
     try:
@@ -101,15 +109,24 @@ def _shape(path):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parent / "output" / "shards"
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    default = Path(sys.argv[0]).resolve().parent / "output" / "shards"
     parser.add_argument("--scheduler", help="address of a running Dask scheduler")
     parser.add_argument("--n-workers", type=int, default=2)
     parser.add_argument("--output", default=default, help="folder for the shards")
     parser.add_argument("--n-beats", type=int, default=20_000)
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        # the docs build sets the variable: a short run there
+        default=os.environ.get("SKLEARN_LSTMAE_EXAMPLES_QUICK", "") not in ("", "0"),
+        help="1 epoch, 2,000 beats, threads (also $SKLEARN_LSTMAE_EXAMPLES_QUICK=1)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.n_beats, args.max_epochs = 2000, 1
     main(
         args.scheduler,
         args.n_workers,
@@ -117,4 +134,5 @@ if __name__ == "__main__":
         args.n_beats,
         args.max_epochs,
         args.random_state,
+        processes=not args.quick,
     )

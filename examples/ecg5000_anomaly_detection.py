@@ -1,4 +1,5 @@
-"""Abnormal heartbeats in ECG5000 with an LSTM autoencoder: the tutorial's five steps.
+"""Abnormal heartbeats in ECG5000 with an LSTM autoencoder: the tutorial's five steps
+==================================================================================
 
 1. Prepare the data: every normal beat is split 85/15, the 15 % again 67/33
    into validation and test normals, and the test set gets as many anomalous
@@ -13,7 +14,9 @@
 Run ``python examples/ecg5000_anomaly_detection.py [--output DIR]``. The data
 is read by ``load_ecg5000`` (``$SKLEARN_LSTMAE_DATA``, else the user cache,
 downloading the official archive once). Plots are written as PNG files to
-``DIR`` (default ``examples/output``).
+``DIR`` (default ``examples/output``). ``--quick`` (or
+``SKLEARN_LSTMAE_EXAMPLES_QUICK=1``) trains on 400 beats for 2 epochs: a smoke
+test, not the numbers of the defaults.
 """
 
 import argparse
@@ -27,7 +30,7 @@ from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae.datasets import load_ecg5000, tutorial_split
 
 
-def main(output, random_state=42):
+def main(output, random_state=42, quick=False):
     # 1. Prepare the data.
     ecg = load_ecg5000()
     split = tutorial_split(ecg.data, ecg.is_anomaly, random_state=random_state)
@@ -37,11 +40,19 @@ def main(output, random_state=42):
         f"validation {len(split.X_val)} normal, test {n_test} normal + "
         f"{n_test} anomalous"
     )
+    if quick:
+        rng = np.random.default_rng(random_state)
+        split.X_train = split.X_train[
+            rng.choice(len(split.X_train), 400, replace=False)
+        ]
+        print("Quick run: 400 training beats, 2 epochs; not the defaults' numbers.")
 
     # 2-3. Build the LSTM autoencoder and train it on normal beats only
     # (verbose=1: a bar on stderr shows the epochs, the losses and the time left).
     detector = LSTMAutoencoderDetector(random_state=random_state, verbose=1)
     start = time.perf_counter()
+    if quick:
+        detector.set_params(max_epochs=2)
     detector.fit(split.X_train)
     fit_seconds = time.perf_counter() - start
     history = detector.net_.history
@@ -116,9 +127,19 @@ def _plots(detector, split, val_errors, errors, output):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parent / "output"
+    import os
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    default = Path(sys.argv[0]).resolve().parent / "output"
     parser.add_argument("--output", default=default, help="folder for the PNGs")
     parser.add_argument("--random-state", type=int, default=42)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        # the docs build sets the variable: a short run there
+        default=os.environ.get("SKLEARN_LSTMAE_EXAMPLES_QUICK", "") not in ("", "0"),
+        help="a short smoke test (also $SKLEARN_LSTMAE_EXAMPLES_QUICK=1)",
+    )
     args = parser.parse_args()
-    main(args.output, args.random_state)
+    main(args.output, args.random_state, args.quick)

@@ -1,4 +1,5 @@
-"""Tune LSTMAutoencoderDetector with GridSearchCV on labelled validation beats.
+"""Tune LSTMAutoencoderDetector with GridSearchCV on labelled validation beats
+===========================================================================
 
 The detector trains on normal data only: ``fit(X, y)`` leaves out the rows
 labelled -1. So a grid search can be run on one labelled array: the normal
@@ -22,6 +23,8 @@ written to ``DIR`` (default ``examples/output``).
 """
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -126,10 +129,16 @@ def _figure(table, output):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parent / "output"
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    default = Path(sys.argv[0]).resolve().parent / "output"
     parser.add_argument("--output", default=default, help="folder for the PNG")
-    parser.add_argument("--quick", action="store_true", help="a short smoke test")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        # the docs build sets the variable: a short run there
+        default=os.environ.get("SKLEARN_LSTMAE_EXAMPLES_QUICK", "") not in ("", "0"),
+        help="a short smoke test (also $SKLEARN_LSTMAE_EXAMPLES_QUICK=1)",
+    )
     parser.add_argument("--random-state", type=int, default=42)
     args = parser.parse_args()
     main(args.output, args.quick, args.random_state)

@@ -148,7 +148,7 @@ class LSTMAutoencoderDetector(
         Channels per time step.
     n_features_in_ : int
         Columns (time steps) seen in :meth:`fit`, for fixed-length data.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
 
     See Also
