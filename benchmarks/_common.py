@@ -96,9 +96,20 @@ def _git(*args):
 
 
 def git_commit():
-    """The checked-out commit, marked when tracked files have changed since."""
+    """The checked-out commit, marked when tracked files have changed since.
+
+    BENCHMARKS.md does not count: the benchmarks themselves write it, so a
+    chain of runs at one commit would mark every run after the first.
+    """
     try:
-        changed = _git("status", "--porcelain", "--untracked-files=no")
+        changed = _git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)BENCHMARKS.md",
+        )
         suffix = " + uncommitted changes" if changed else ""
         return _git("rev-parse", "--short", "HEAD") + suffix
     except (OSError, subprocess.CalledProcessError):
