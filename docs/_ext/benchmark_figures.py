@@ -2,16 +2,16 @@
 
 ``BENCHMARKS.md`` holds sections between ``<!-- name:start -->`` and
 ``<!-- name:end -->`` markers, with ``###`` subsections and markdown tables.
-When the build starts, this extension reads the sections ``suite`` and
-``ecg5000`` and draws, into ``benchmark_figures_dir`` (relative to the docs
-folder):
+When the build starts, this extension reads the sections ``suite``,
+``suite-contaminated-0.1`` and ``ecg5000`` and draws, into
+``benchmark_figures_dir`` (relative to the docs folder):
 
 * ``suite_auroc.png``: the mean AUROC of every detector on each dataset of
   the suite (its "Mean AUROC" tables and the mean over the one-class UCR
   datasets);
-* ``suite_lstm_options.png``: the detector's AUROC per dataset with its
-  defaults and with each option measured in a ``suite-options-*`` section
-  (clean data only), when there are such sections;
+* ``suite_contaminated_auroc.png``: the same from the section
+  ``suite-contaminated-0.1`` (a tenth of each training set from other
+  classes);
 * ``ecg5000.png``: AUROC and balanced accuracy of each detector in the two
   ECG5000 protocols.
 
@@ -60,11 +60,6 @@ def read_section(text, name, source="BENCHMARKS.md"):
     if end not in body:
         raise BenchmarkFormatError(f"{source}: {start!r} without {end!r}")
     return body.split(end, 1)[0]
-
-
-def section_names(text):
-    """Names of every marked section, in order."""
-    return re.findall(r"<!--\s*([\w.\-]+):start\s*-->", text)
 
 
 def _cells(line):
@@ -268,27 +263,6 @@ def draw_suite(detectors, data, path):
     plt.close(fig)
 
 
-def draw_options(configs, path):
-    """``configs``: {label: {dataset: (value, spread)}}, the first the defaults."""
-    plt = _plt()
-    labels = list(configs)
-    names = [n for n in configs[labels[0]] if all(n in c for c in configs.values())]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.6))
-    _grouped_barh(
-        ax,
-        names,
-        labels,
-        [[configs[lab][n][0] for lab in labels] for n in names],
-        [[configs[lab][n][1] for lab in labels] for n in names],
-        [f"C{i}" for i in range(len(labels))],
-    )
-    ax.axvline(0.5, color="k", lw=0.8, ls=":", label="chance (0.5)")
-    ax.set(xlim=(0, 1), xlabel="mean AUROC over the classes (± over seeds)")
-    _legend_on_top(ax, ncol=2)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-
-
 def draw_ecg5000(scores, path):
     plt = _plt()
     protocols = list(scores)
@@ -333,12 +307,6 @@ def draw_ecg5000(scores, path):
     plt.close(fig)
 
 
-def _option_label(name):
-    option = name.removeprefix("suite-options-")
-    option = option.replace("-True", "=True")
-    return option.replace("-code_features-", ", code_features=")
-
-
 def build_figures(source, outdir):
     """Parse ``source`` (BENCHMARKS.md) and write the figures to ``outdir``."""
     source, outdir = Path(source), Path(outdir)
@@ -350,22 +318,11 @@ def build_figures(source, outdir):
     detectors, data = suite_auroc(read_section(text, "suite", source.name))
     draw_suite(detectors, data, outdir / "suite_auroc.png")
 
-    lstm = detectors[0]
-    configs = {"defaults": {n: row[lstm] for n, row in data.items()}}
-    for name in section_names(text):
-        if name.startswith("suite-options-") and "contaminated" not in name:
-            section = read_section(text, name, source.name)
-            dets, rows = suite_auroc(section, f"{source.name}, {name}")
-            configs[_option_label(name)] = {n: row[dets[0]] for n, row in rows.items()}
-    if len(configs) > 1:
-        draw_options(configs, outdir / "suite_lstm_options.png")
-    else:  # keep the page's image valid: an empty figure that says so
-        plt = _plt()
-        fig, ax = plt.subplots(figsize=(6, 1))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no suite-options-* section in BENCHMARKS.md", ha="center")
-        fig.savefig(outdir / "suite_lstm_options.png", dpi=110)
-        plt.close(fig)
+    name = "suite-contaminated-0.1"
+    detectors, data = suite_auroc(
+        read_section(text, name, source.name), f"{source.name}, {name}"
+    )
+    draw_suite(detectors, data, outdir / "suite_contaminated_auroc.png")
 
     scores = ecg5000_scores(read_section(text, "ecg5000", source.name))
     draw_ecg5000(scores, outdir / "ecg5000.png")
