@@ -599,6 +599,8 @@ def main(argv=None):
         suffix += "_quick" if args.quick else ""
         path = figure(summarize(records), _common.OUTPUT / f"suite_auroc{suffix}.png")
     title = "Suite: LSTMAutoencoderDetector on UCR, ECG5000 and TSAD data"
+    if args.contaminate:
+        title = f"Suite with {args.contaminate:.0%} of each training set from other classes"
     _common.publish(name, title, report(records, args, path), args)
 
 
