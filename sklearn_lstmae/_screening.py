@@ -15,7 +15,6 @@ import warnings
 import numpy as np
 from sklearn.covariance import MinCovDet
 from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 
 from ._inference import forward_batches
 from ._standardizer import _Standardizer
@@ -29,12 +28,11 @@ SCREEN_STEPS = 300
 # two groups of their own).
 MIN_SCREEN_ROWS = 50
 _COMPONENTS = 3
-# contamination="auto": the log distances form two groups when a mixture of
-# two Gaussians lowers the BIC by more than this ("very strong" evidence on
-# Kass and Raftery's scale); then a squared distance above this many times
-# the median squared distance sets a sequence aside.
-MIN_BIC_GAIN = 10.0
-AUTO_SCREEN_FACTOR = 10.0
+# contamination="auto": a squared distance above this many times the median
+# squared distance sets a sequence aside. The codes of clean data have a long
+# tail of unusual normal sequences, but few of them lie this far out; hidden
+# anomalies of a kind mostly do.
+AUTO_SCREEN_FACTOR = 15.0
 # contamination="auto" sets aside nothing rather than more than this share:
 # a far group that large is a mode of the normal data, not hidden anomalies.
 MAX_AUTO_SHARE = 0.25
@@ -72,41 +70,22 @@ def _code_outlyingness(codes, seed):
     return distances if np.isfinite(distances).all() else flat
 
 
-def _two_groups(outlyingness, seed):
-    """Whether the log distances form two groups rather than one.
-
-    Clean data has a long tail of unusual normal sequences but one group;
-    hidden anomalies of a kind add a second group far out. Two groups when a
-    mixture of two Gaussians fits the log distances better than one Gaussian
-    by the Bayesian information criterion (lower by ``MIN_BIC_GAIN``), the
-    far group being the smaller one.
-    """
-    logs = np.log(outlyingness)[:, np.newaxis]
-    one = GaussianMixture(1, random_state=seed).fit(logs)
-    two = GaussianMixture(2, n_init=3, random_state=seed).fit(logs)
-    far = np.argmax(two.means_[:, 0])
-    gain = one.bic(logs) - two.bic(logs)
-    return bool(gain > MIN_BIC_GAIN and two.weights_[far] < 0.5)
-
-
-def _set_aside(outlyingness, contamination, seed=0):
-    """Mask of the sequences to set aside.
+def _set_aside(outlyingness, contamination):
+    """Mask of the sequences to set aside (none when ``outlyingness`` is zero
+    everywhere: nothing stands out).
 
     A float ``contamination``: that share of the sequences, those with the
-    largest ``outlyingness`` (none when it is zero everywhere). ``"auto"``:
-    when the distances form two groups (``_two_groups``), those above
-    ``AUTO_SCREEN_FACTOR`` times their median, unless they are more than
-    ``MAX_AUTO_SHARE`` of the sequences; otherwise none.
+    largest ``outlyingness``. ``"auto"``: those above ``AUTO_SCREEN_FACTOR``
+    times the median, unless they are more than ``MAX_AUTO_SHARE`` of the
+    sequences.
     """
     outlyingness = np.asarray(outlyingness, dtype=np.float64)
     mask = np.zeros(outlyingness.shape, dtype=bool)
+    if not outlyingness.any():
+        return mask
     if contamination == "auto":
-        if outlyingness.min() <= 0 or not _two_groups(outlyingness, seed):
-            return mask
         far = outlyingness > AUTO_SCREEN_FACTOR * np.median(outlyingness)
         return far if far.mean() <= MAX_AUTO_SHARE else mask
-    if not outlyingness.any():  # nothing stands out: no order to trim by
-        return mask
     n_aside = int(round(contamination * outlyingness.size))
     mask[np.argsort(-outlyingness, kind="stable")[:n_aside]] = True
     return mask
@@ -135,4 +114,4 @@ def _screened_out(X, detector, seed):
     rows = detector.scoring_batch_size_
     batches = forward_batches(net, X, standardizer, rows, verbose=detector.verbose)
     codes = np.concatenate([out[1] for _, out in batches])
-    return _set_aside(_code_outlyingness(codes, seed), detector.contamination, seed)
+    return _set_aside(_code_outlyingness(codes, seed), detector.contamination)
