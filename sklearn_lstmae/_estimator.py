@@ -97,10 +97,11 @@ class LSTMAutoencoderDetector(
         Whether to set aside the training sequences whose codes lie away
         from the others' (after a short first fit) and train without them.
         ``"auto"``: when ``contamination`` is a float, which says how many.
-    code_distance : bool, default=False
+    code_distance : bool, default=True
         Whether a sequence's error also weighs its code's distance to the
-        nearest training code. Scoring then runs in float64.
-    code_features : {"code", "pooled_states"}, default="code"
+        nearest training code. Scoring then runs in float64. ``False``: the
+        score is the reconstruction error alone.
+    code_features : {"code", "pooled_states"}, default="pooled_states"
         What the code distance compares: the codes, or the mean and maximum
         over time of the encoder's outputs.
     device : str or torch.device, default="auto"
@@ -209,8 +210,8 @@ class LSTMAutoencoderDetector(
         standardize=True,
         contamination="auto",
         screen_training="auto",
-        code_distance=False,
-        code_features="code",
+        code_distance=True,
+        code_features="pooled_states",
         device="auto",
         random_state=None,
         verbose=0,
@@ -288,8 +289,8 @@ class LSTMAutoencoderDetector(
         -------
         scores : ndarray of shape (n_samples,), dtype float64
             Minus the mean ``loss`` between each standardised sequence and
-            its reconstruction (weighted by the code distance with
-            ``code_distance=True``).
+            its reconstruction, weighted by the code distance unless
+            ``code_distance=False``.
         """
         check_is_fitted(self)
         return -self._detector_errors(self._forward(self._check(X)))

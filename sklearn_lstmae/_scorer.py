@@ -80,8 +80,8 @@ class _ScoringMixin:
         -------
         scores : ndarray of shape (n_samples, n_timesteps[, n_channels]) or list
             Minus the ``loss`` at each time step, in standardised units;
-            without ``per_channel`` and ``code_distance``, their mean over
-            time is :meth:`score_samples`. A list for a list input.
+            without ``per_channel`` and with ``code_distance=False``, their
+            mean over time is :meth:`score_samples`. A list for a list input.
         """
         check_is_fitted(self)
         batches = self._batches(self._check(X))

@@ -118,6 +118,16 @@ def fitted_sines():
     return LSTMAutoencoderDetector(**FAST, random_state=0).fit(make_sines())
 
 
+@pytest.fixture(scope="session")
+def plain_sines():
+    """As ``fitted_sines`` with ``code_distance=False``: its score is the
+    reconstruction error alone. Read it only."""
+    from sklearn_lstmae import LSTMAutoencoderDetector
+
+    params = dict(FAST, code_distance=False, random_state=0)
+    return LSTMAutoencoderDetector(**params).fit(make_sines())
+
+
 def fresh_copy(detector):
     """An independent copy of a fitted detector (a shared fixture stays
     untouched)."""

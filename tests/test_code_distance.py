@@ -38,15 +38,19 @@ def sines():
 
 @pytest.fixture(scope="module")
 def pair(sines):
-    """The same training with and without the code distance."""
-    plain = LSTMAutoencoderDetector(**FAST, random_state=0).fit(sines)
-    coded = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
-    return plain, coded.fit(sines)
+    """The same training with and without the distance between codes."""
+    plain = LSTMAutoencoderDetector(**FAST, code_distance=False, random_state=0)
+    coded = LSTMAutoencoderDetector(
+        **FAST, code_distance=True, code_features="code", random_state=0
+    )
+    return plain.fit(sines), coded.fit(sines)
 
 
-def test_off_by_default(pair):
+def test_pooled_states_distance_by_default(pair):
+    default = LSTMAutoencoderDetector()
+    assert default.code_distance is True
+    assert default.code_features == "pooled_states"
     plain, _ = pair
-    assert plain.code_distance is False
     assert plain.code_distance_ is None
 
 
@@ -146,7 +150,9 @@ def test_training_rows_are_measured_leave_one_out(
 
 @pytest.mark.parametrize("contamination", ["auto", 0.1])
 def test_fit_predict_is_fit_then_predict_without_code_distance(sines, contamination):
-    det = LSTMAutoencoderDetector(**FAST, contamination=contamination, random_state=0)
+    det = LSTMAutoencoderDetector(
+        **FAST, code_distance=False, contamination=contamination, random_state=0
+    )
     labels = det.fit_predict(sines)
     np.testing.assert_array_equal(labels, det.predict(sines))
 
@@ -169,7 +175,7 @@ def test_no_held_out_rows_calibrates_leave_one_out(sines):
 
 def test_one_training_sequence_drops_the_code_term(sines):
     coded = LSTMAutoencoderDetector(**FAST, code_distance=True, random_state=0)
-    plain = LSTMAutoencoderDetector(**FAST, random_state=0)
+    plain = LSTMAutoencoderDetector(**FAST, code_distance=False, random_state=0)
     coded.fit(sines[:1])
     plain.fit(sines[:1])
     assert coded.code_distance_.exponent_ == 0
@@ -205,7 +211,7 @@ def test_persistence_keeps_the_code_reference(pair, sines, via):
         buf = io.BytesIO()
         coded.save_params(buf)
         buf.seek(0)
-        twin = LSTMAutoencoderDetector(**FAST, code_distance=True).load_params(buf)
+        twin = LSTMAutoencoderDetector(**FAST, code_features="code").load_params(buf)
         assert twin.code_distance_.train_codes_.dtype == np.float32
     np.testing.assert_array_equal(twin.score_samples(sines), coded.score_samples(sines))
     assert twin.offset_ == coded.offset_
@@ -217,7 +223,7 @@ def test_params_file_refuses_another_code_distance(pair):
     coded.save_params(buf)
     buf.seek(0)
     with pytest.raises(ValueError, match="code_distance=True in the file but False"):
-        LSTMAutoencoderDetector(**FAST).load_params(buf)
+        LSTMAutoencoderDetector(**FAST, code_distance=False).load_params(buf)
 
 
 def test_set_params_after_fit_keeps_the_fitted_scoring(pair, sines):
@@ -328,6 +334,6 @@ def test_pooled_states_survive_persistence(pooled, sines, tmp_path):
     twin = LSTMAutoencoderDetector(**params).load_params(tmp_path / "p.pt")
     np.testing.assert_array_equal(twin.score_samples(sines), scores)
     with pytest.raises(ValueError, match="code_features"):
-        LSTMAutoencoderDetector(**FAST, code_distance=True).load_params(
+        LSTMAutoencoderDetector(**FAST, code_features="code").load_params(
             tmp_path / "p.pt"
         )

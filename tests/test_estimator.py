@@ -287,21 +287,21 @@ def test_cuda_training_matches_contract(sines):
     assert det.score_samples(sines).dtype == np.float64
 
 
-def test_reconstruct_keeps_shape_and_units(fitted_sines, sines):
-    X_hat = fitted_sines.reconstruct(sines)
+def test_reconstruct_keeps_shape_and_units(plain_sines, sines):
+    X_hat = plain_sines.reconstruct(sines)
     assert X_hat.shape == sines.shape and X_hat.dtype == np.float64
-    # the error of score_samples is the mean (x - x_hat)^2 in standardised
-    # units (the default loss="mse")
-    assert fitted_sines.loss == "mse"
-    err = np.square((X_hat - sines) / fitted_sines.scale_[0]).mean(axis=1)
-    np.testing.assert_allclose(-fitted_sines.score_samples(sines), err, rtol=1e-4)
+    # without the code distance, the error of score_samples is the mean
+    # (x - x_hat)^2 in standardised units (the default loss="mse")
+    assert plain_sines.loss == "mse"
+    err = np.square((X_hat - sines) / plain_sines.scale_[0]).mean(axis=1)
+    np.testing.assert_allclose(-plain_sines.score_samples(sines), err, rtol=1e-4)
     X3 = make_sines(n=16, n_channels=1)
-    assert fitted_sines.reconstruct(X3).shape == (16, 24, 1)
+    assert plain_sines.reconstruct(X3).shape == (16, 24, 1)
 
 
-def test_set_params_without_refit_keeps_the_fitted_error(fitted_sines, sines):
+def test_set_params_without_refit_keeps_the_fitted_error(plain_sines, sines):
     """Scores use the loss the net was trained with until the next fit."""
-    det = copy.deepcopy(fitted_sines)
+    det = copy.deepcopy(plain_sines)
     before = det.score_samples(sines)
     det.set_params(loss="l1")
     np.testing.assert_array_equal(det.score_samples(sines), before)

@@ -16,11 +16,12 @@ from .conftest import FAST, make_sines
 # -- score_timesteps: where a sequence departs from normal -------------------
 
 
-def test_score_samples_is_the_mean_of_score_timesteps(fitted_sines, sines):
-    steps = fitted_sines.score_timesteps(sines)
+def test_score_samples_is_the_mean_of_score_timesteps(plain_sines, sines):
+    """Without the code distance; with it, see tests/test_code_distance.py."""
+    steps = plain_sines.score_timesteps(sines)
     assert steps.shape == sines.shape and steps.dtype == np.float64
     assert np.all(steps <= 0)
-    np.testing.assert_array_equal(steps.mean(axis=1), fitted_sines.score_samples(sines))
+    np.testing.assert_array_equal(steps.mean(axis=1), plain_sines.score_samples(sines))
 
 
 def test_score_timesteps_per_channel():
