@@ -600,7 +600,8 @@ def main(argv=None):
         path = figure(summarize(records), _common.OUTPUT / f"suite_auroc{suffix}.png")
     title = "Suite: LSTMAutoencoderDetector on UCR, ECG5000 and TSAD data"
     if args.contaminate:
-        title = f"Suite with {args.contaminate:.0%} of each training set from other classes"
+        share = f"{args.contaminate:.0%}"
+        title = f"Suite with {share} of each training set from other classes"
     _common.publish(name, title, report(records, args, path), args)
 
 

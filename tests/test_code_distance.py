@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import roc_auc_score
 
 from sklearn_lstmae import LSTMAutoencoderDetector
 
@@ -337,3 +338,26 @@ def test_pooled_states_survive_persistence(pooled, sines, tmp_path):
         LSTMAutoencoderDetector(**FAST, code_features="code").load_params(
             tmp_path / "p.pt"
         )
+
+
+def _bumps(rng, n, width, height, n_timesteps=48):
+    """One bump per series, at a random position, on a noisy flat line."""
+    t = np.arange(n_timesteps)
+    centre = rng.uniform(6, n_timesteps - 6, (n, 1))
+    bump = height * np.exp(-0.5 * ((t - centre) / width) ** 2)
+    return bump + rng.normal(0, 0.05, (n, n_timesteps))
+
+
+def test_where_a_normal_pattern_lies_does_not_make_it_abnormal():
+    # The default compares pooled states, which do not depend on where in a
+    # sequence a pattern lies; the code (the encoder's last state) does, and
+    # lets a normal bump at a new position look as far from the training
+    # data as a wider, lower one.
+    rng = np.random.default_rng(0)
+    X_train = _bumps(rng, 48, width=2.0, height=1.0)
+    normal = _bumps(rng, 24, width=2.0, height=1.0)
+    wide = _bumps(rng, 24, width=3.0, height=0.8)
+    det = LSTMAutoencoderDetector(hidden_size=16, latent_size=4, random_state=0)
+    det.fit(X_train)
+    is_wide = np.r_[np.zeros(24), np.ones(24)]
+    assert roc_auc_score(is_wide, -det.score_samples(np.r_[normal, wide])) >= 0.95
