@@ -288,10 +288,13 @@ def forward_flops(module, n_timesteps, n_channels):
         elif any(True for _ in sub.parameters(recurse=False)):
             uncounted.add(type(sub).__name__)
     batch = 2
-    device = next(module.parameters()).device
+    # The module's own dtype: a fitted detector with the code distance scores
+    # with a float64 module.
+    weight = next(module.parameters())
+    x = torch.zeros(batch, n_timesteps, n_channels, dtype=weight.dtype)
     try:
         with torch.no_grad():
-            module(torch.zeros(batch, n_timesteps, n_channels, device=device))
+            module(x.to(weight.device))
     finally:
         for hook in hooks:
             hook.remove()

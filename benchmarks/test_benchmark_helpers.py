@@ -113,3 +113,16 @@ def test_ecg5000_metrics_of_a_known_prediction():
     assert (m["normal_ok"], m["anomalous_ok"]) == (2, 2)
     assert m["bal_acc"] == pytest.approx((2 / 3 + 1) / 2)
     assert m["fit_s"] == 1.0
+
+
+def test_forward_flops_counts_a_float64_module_as_a_float32_one():
+    # A fitted detector with the code distance scores with a float64 module.
+    import torch
+    from _speed_loops import forward_flops
+
+    from sklearn_lstmae._module import LSTMAutoencoder
+
+    module = LSTMAutoencoder(1, hidden_size=8, latent_size=4, pool_states=True)
+    single, _ = forward_flops(module, 20, 1)
+    double, _ = forward_flops(module.to(torch.float64), 20, 1)
+    assert double == single > 0
