@@ -85,30 +85,43 @@ def set_scoring_dtype(module, device, *, double):
 
 
 class _Pass:
-    """Per-row outputs of one scoring pass: errors, and features or None."""
+    """Per-row outputs of one scoring pass: errors, and features or None, or
+    what a function made of each batch's features (``reduced``) or None."""
 
-    def __init__(self, errors, features=None):
+    def __init__(self, errors, features=None, reduced=None):
         self.errors = errors
         self.features = features
+        self.reduced = reduced
 
     def take(self, rows):
         """The outputs of ``rows`` (indices into the pass's rows)."""
-        features = None if self.features is None else self.features[rows]
-        return _Pass(self.errors[rows], features)
+        features, reduced = (
+            None if a is None else a[rows] for a in (self.features, self.reduced)
+        )
+        return _Pass(self.errors[rows], features, reduced)
 
 
-def score_pass(batches, loss, *, features):
+def score_pass(batches, loss, *, features, reduce=None):
     """Each row's error (``loss`` per row) and, if ``features``, its code
     features (the module's last output, in float32), from ``batches`` of
-    :func:`forward_batches`."""
+    :func:`forward_batches`.
+
+    ``reduce``: a function of one batch's features, row by row; then only
+    its result is kept (``reduced``), so memory does not grow with the
+    features of every row.
+    """
     errors, kept = [], []
     for inputs, out in batches:
         x, lengths = _split_inputs(inputs)
         errors.append(_sample_errors(x, out[0], loss, lengths))
         if features:
-            kept.append(out[-1].astype(np.float32))
+            batch_features = out[-1].astype(np.float32)
+            kept.append(batch_features if reduce is None else reduce(batch_features))
     errors = np.concatenate(errors) if errors else np.empty(0)
-    return _Pass(errors, np.concatenate(kept) if kept else None)
+    kept = np.concatenate(kept) if kept else None
+    if reduce is None:
+        return _Pass(errors, kept)
+    return _Pass(errors, reduced=kept)
 
 
 def step_errors(batches, loss, *, per_channel):

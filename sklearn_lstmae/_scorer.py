@@ -143,16 +143,26 @@ class _ScoringMixin:
     def _forward(self, X, *, features=None):
         """Errors and, for the code distance, features of every row: one pass.
 
-        ``features`` defaults to whether the fitted scoring uses them.
+        ``features`` defaults to whether the fitted scoring uses them; then
+        each batch's features give way to their code distances at once, so
+        scoring many rows keeps memory flat.
         """
-        if features is None:
-            features = self.code_distance_ is not None
         loss = _trained_loss(self.net_)
-        return score_pass(self._batches(X), loss, features=features)
+        if features is not None:
+            return score_pass(self._batches(X), loss, features=features)
+        fitted = self.code_distance_
+        return score_pass(
+            self._batches(X),
+            loss,
+            features=fitted is not None,
+            reduce=None if fitted is None else fitted.distances,
+        )
 
     def _detector_errors(self, scored):
         """The errors ``score_samples`` negates: reconstruction [x code distance]."""
         if self.code_distance_ is None:
             return scored.errors
-        distances = self.code_distance_.distances(scored.features)
+        distances = scored.reduced
+        if distances is None:
+            distances = self.code_distance_.distances(scored.features)
         return self.code_distance_.combine(scored.errors, distances)

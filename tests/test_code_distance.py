@@ -361,3 +361,18 @@ def test_where_a_normal_pattern_lies_does_not_make_it_abnormal():
     det.fit(X_train)
     is_wide = np.r_[np.zeros(24), np.ones(24)]
     assert roc_auc_score(is_wide, -det.score_samples(np.r_[normal, wide])) >= 0.95
+
+
+def test_scoring_keeps_distances_not_the_features_of_every_row(pooled, sines):
+    # Scoring reduces each batch's features to distances as it goes, so its
+    # memory does not grow with the features of every row; the scores are
+    # those of the features kept whole.
+    X = np.tile(sines, (3, 1))  # several scoring batches
+    det = pooled
+    assert len(X) > det.scoring_batch_size_
+    scored = det._forward(det._check(X))
+    assert scored.features is None and scored.reduced.shape == (len(X),)
+    whole = det._forward(det._check(X), features=True)
+    fitted = det.code_distance_
+    expected = fitted.combine(whole.errors, fitted.distances(whole.features))
+    np.testing.assert_array_equal(-det.score_samples(X), expected)
