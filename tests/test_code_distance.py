@@ -38,13 +38,13 @@ def sines():
 
 
 @pytest.fixture(scope="module")
-def pair(sines):
-    """The same training with and without the distance between codes."""
-    plain = LSTMAutoencoderDetector(**FAST, code_distance=False, random_state=0)
+def pair(plain_sines, sines):
+    """The same training with and without the distance between codes (the
+    first is the session's ``plain_sines``: read it only)."""
     coded = LSTMAutoencoderDetector(
         **FAST, code_distance=True, code_features="code", random_state=0
     )
-    return plain.fit(sines), coded.fit(sines)
+    return plain_sines, coded.fit(sines)
 
 
 def test_pooled_states_distance_by_default(pair):

@@ -68,8 +68,8 @@ def archive():
 
 # The defaults' threshold on the archive protocol, where only 29 training
 # beats are held out. Before the threshold's spread pooled the training
-# rows' log errors (78452e6), the held-out rows' spread alone put this seed
-# under the floor.
+# rows' log errors, the held-out rows' spread alone put this seed under the
+# floor.
 ARCHIVE_BALANCED_ACCURACY_FLOOR = 0.969
 
 
@@ -85,7 +85,7 @@ def test_defaults_threshold_on_archive_protocol(archive):
 # The distance between codes on the archive protocol, where the autoencoder
 # generalises most: it ranks the test beats better than the same network's
 # reconstruction error on every seed of benchmarks/ecg5000.py (section
-# "ecg5000-options-code_distance-True", in BENCHMARKS.md's history at a449c6a).
+# "ecg5000-options-code_distance-True", in BENCHMARKS.md's history).
 CODE_DISTANCE_AUROC_FLOOR = 0.994
 
 
