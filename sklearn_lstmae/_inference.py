@@ -54,21 +54,36 @@ class _ModelInput:
 
 
 def forward_batches(net, X, standardizer, rows_per_batch, *, verbose=0):
-    """Yield ``(inputs, outputs)`` per batch of validated sequences ``X``.
+    """The batches of one pass over validated sequences ``X`` (see
+    :class:`_Batches`). With ``verbose``, a pass of several batches shows a
+    progress bar."""
+    dtype = next(net.module_.parameters()).dtype
+    data = _ModelInput(X, standardizer, rows_per_batch, _NUMPY[dtype])
+    return _Batches(net, data, verbose)
+
+
+class _Batches:
+    """One scoring pass: iterating yields ``(inputs, outputs)`` per batch.
 
     ``inputs``: the batch in model space (an array, or the dict of padded
     values and lengths); ``outputs``: the module's outputs as numpy arrays
-    (reconstruction, code[, pooled states]), in the module's dtype. With
-    ``verbose``, a pass of several batches shows a progress bar.
+    (reconstruction, code[, pooled states]), in the module's dtype.
+    ``n_rows``: the rows of the whole pass, so that per-row results can be
+    written into arrays allocated once.
     """
-    dtype = next(net.module_.parameters()).dtype
-    data = _ModelInput(X, standardizer, rows_per_batch, _NUMPY[dtype])
-    starts = range(0, len(data), rows_per_batch)
-    with torch.inference_mode():
-        batches = zip(starts, net.forward_iter(data, training=False), strict=True)
-        for start, outputs in scoring_progress(batches, len(starts), verbose):
-            inputs = data[start : start + rows_per_batch]
-            yield inputs, tuple(out.numpy() for out in outputs)
+
+    def __init__(self, net, data, verbose):
+        self.net, self.data, self.verbose = net, data, verbose
+        self.n_rows = len(data)
+
+    def __iter__(self):
+        data, step = self.data, self.data.rows_per_batch
+        starts = range(0, len(data), step)
+        with torch.inference_mode():
+            outputs = self.net.forward_iter(data, training=False)
+            batches = zip(starts, outputs, strict=True)
+            for start, out in scoring_progress(batches, len(starts), self.verbose):
+                yield data[start : start + step], tuple(o.numpy() for o in out)
 
 
 _NUMPY = {torch.float32: np.float32, torch.float64: np.float64}
@@ -103,22 +118,26 @@ class _Pass:
 
 def score_pass(batches, loss, *, features, reduce=None):
     """Each row's error (``loss`` per row) and, if ``features``, its code
-    features (the module's last output, in float32), from ``batches`` of
-    :func:`forward_batches`.
+    features (the module's last output, in float32), from the
+    :class:`_Batches` of :func:`forward_batches`.
 
     ``reduce``: a function of one batch's features, row by row; then only
     its result is kept (``reduced``), so memory does not grow with the
-    features of every row.
+    features of every row. Results go into arrays of all the pass's rows,
+    allocated once, so nothing allocated for one batch outlives it.
     """
-    errors, kept = [], []
+    errors, kept, start = np.empty(batches.n_rows), None, 0
     for inputs, out in batches:
         x, lengths = _split_inputs(inputs)
-        errors.append(_sample_errors(x, out[0], loss, lengths))
+        stop = start + x.shape[0]
+        errors[start:stop] = _sample_errors(x, out[0], loss, lengths)
         if features:
-            batch_features = out[-1].astype(np.float32)
-            kept.append(batch_features if reduce is None else reduce(batch_features))
-    errors = np.concatenate(errors) if errors else np.empty(0)
-    kept = np.concatenate(kept) if kept else None
+            part = out[-1].astype(np.float32)
+            part = part if reduce is None else reduce(part)
+            if kept is None:
+                kept = np.empty((batches.n_rows, *part.shape[1:]), part.dtype)
+            kept[start:stop] = part
+        start = stop
     if reduce is None:
         return _Pass(errors, kept)
     return _Pass(errors, reduced=kept)

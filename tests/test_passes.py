@@ -96,3 +96,49 @@ def test_outputs_per_time_step_encode_each_row_once(method, scored_rows):
     ragged = [x[: rng.integers(10, 25)] for x in make_sines(n=40, seed=2)]
     getattr(det, method)(ragged)
     assert _rows(scored_rows, det) == len(ragged)
+
+
+class _FakeBatches:
+    """Batches of uneven sizes, as ``score_pass`` reads them."""
+
+    def __init__(self, x, x_hat, codes, sizes):
+        self.parts = np.split(np.arange(len(x)), np.cumsum(sizes)[:-1])
+        self.x, self.x_hat, self.codes = x, x_hat, codes
+        self.n_rows = len(x)
+
+    def __iter__(self):
+        for rows in self.parts:
+            yield self.x[rows], (self.x_hat[rows], self.codes[rows])
+
+
+@pytest.mark.parametrize("reduce", [None, lambda f: f.sum(axis=1)])
+def test_score_pass_puts_each_batch_at_its_rows(reduce):
+    # score_pass writes each batch into arrays of the whole pass: every row's
+    # error and features must land at that row, whatever the batch sizes.
+    from sklearn_lstmae._inference import score_pass
+
+    rng = np.random.default_rng(0)
+    x, x_hat = rng.normal(size=(2, 10, 6, 1))
+    codes = rng.normal(size=(10, 3))
+    scored = score_pass(
+        _FakeBatches(x, x_hat, codes, [4, 1, 5]),
+        "mse",
+        features=True,
+        reduce=reduce,
+    )
+    np.testing.assert_allclose(scored.errors, np.square(x_hat - x).mean(axis=(1, 2)))
+    codes32 = codes.astype(np.float32)
+    if reduce is None:
+        np.testing.assert_array_equal(scored.features, codes32)
+    else:
+        np.testing.assert_array_equal(scored.reduced, codes32.sum(axis=1))
+
+
+def test_score_pass_of_no_rows_is_empty():
+    from sklearn_lstmae._inference import score_pass
+
+    empty = np.empty((0, 6, 1))
+    batches = _FakeBatches(empty, empty, np.empty((0, 3)), [0])
+    batches.parts = []
+    scored = score_pass(batches, "mse", features=True)
+    assert scored.errors.shape == (0,) and scored.features is None
