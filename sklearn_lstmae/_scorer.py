@@ -147,16 +147,11 @@ class _ScoringMixin:
         each batch's features give way to their code distances at once, so
         scoring many rows keeps memory flat.
         """
-        loss = _trained_loss(self.net_)
-        if features is not None:
-            return score_pass(self._batches(X), loss, features=features)
-        fitted = self.code_distance_
-        return score_pass(
-            self._batches(X),
-            loss,
-            features=fitted is not None,
-            reduce=None if fitted is None else fitted.distances,
-        )
+        loss, reduce = _trained_loss(self.net_), None
+        if features is None:
+            features = self.code_distance_ is not None
+            reduce = self.code_distance_.distances if features else None
+        return score_pass(self._batches(X), loss, features=features, reduce=reduce)
 
     def _detector_errors(self, scored):
         """The errors ``score_samples`` negates: reconstruction [x code distance]."""

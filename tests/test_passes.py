@@ -102,7 +102,8 @@ class _FakeBatches:
     """Batches of uneven sizes, as ``score_pass`` reads them."""
 
     def __init__(self, x, x_hat, codes, sizes):
-        self.parts = np.split(np.arange(len(x)), np.cumsum(sizes)[:-1])
+        rows = np.arange(len(x))
+        self.parts = np.split(rows, np.cumsum(sizes)[:-1]) if sizes else []
         self.x, self.x_hat, self.codes = x, x_hat, codes
         self.n_rows = len(x)
 
@@ -138,7 +139,6 @@ def test_score_pass_of_no_rows_is_empty():
     from sklearn_lstmae._inference import score_pass
 
     empty = np.empty((0, 6, 1))
-    batches = _FakeBatches(empty, empty, np.empty((0, 3)), [0])
-    batches.parts = []
+    batches = _FakeBatches(empty, empty, np.empty((0, 3)), sizes=[])
     scored = score_pass(batches, "mse", features=True)
     assert scored.errors.shape == (0,) and scored.features is None
