@@ -96,7 +96,10 @@ class LSTMAutoencoderDetector(
     screen_training : "auto" or bool, default="auto"
         Whether to set aside the training sequences whose codes lie away
         from the others' (after a short first fit) and train without them.
-        ``"auto"``: when ``contamination`` is a float, which says how many.
+        ``"auto"``: with a float ``contamination``, that share; with
+        ``"auto"``, those far beyond the bulk when they are at least 5 % of
+        the sequences (fewer are taken for the normal data's own tail).
+        ``True``: also fewer. Nothing is screened below 50 sequences.
     code_distance : bool, default=True
         Whether a sequence's error also weighs its code's distance to the
         nearest training code. Scoring then runs in float64. ``False``: the

@@ -36,6 +36,11 @@ AUTO_SCREEN_FACTOR = 15.0
 # contamination="auto" sets aside nothing rather than more than this share:
 # a far group that large is a mode of the normal data, not hidden anomalies.
 MAX_AUTO_SHARE = 0.25
+# screen_training="auto" with contamination="auto": nor less than this share.
+# Clean training sets have a few far rows of their own, the tail of unusual
+# normal sequences; training without them costs more than it saves. A far
+# group beyond that tail is taken for hidden anomalies.
+MIN_AUTO_SHARE = 0.05
 
 
 def _screen_epochs(n_rows, batch_size, max_epochs):
@@ -70,14 +75,14 @@ def _code_outlyingness(codes, seed):
     return distances if np.isfinite(distances).all() else flat
 
 
-def _set_aside(outlyingness, contamination):
+def _set_aside(outlyingness, contamination, *, min_share=0.0):
     """Mask of the sequences to set aside (none when ``outlyingness`` is zero
     everywhere: nothing stands out).
 
     A float ``contamination``: that share of the sequences, those with the
     largest ``outlyingness``. ``"auto"``: those above ``AUTO_SCREEN_FACTOR``
-    times the median, unless they are more than ``MAX_AUTO_SHARE`` of the
-    sequences.
+    times the median, unless they are fewer than ``min_share`` or more than
+    ``MAX_AUTO_SHARE`` of the sequences.
     """
     outlyingness = np.asarray(outlyingness, dtype=np.float64)
     mask = np.zeros(outlyingness.shape, dtype=bool)
@@ -85,7 +90,7 @@ def _set_aside(outlyingness, contamination):
         return mask
     if contamination == "auto":
         far = outlyingness > AUTO_SCREEN_FACTOR * np.median(outlyingness)
-        return far if far.mean() <= MAX_AUTO_SHARE else mask
+        return far if min_share <= far.mean() <= MAX_AUTO_SHARE else mask
     n_aside = int(round(contamination * outlyingness.size))
     mask[np.argsort(-outlyingness, kind="stable")[:n_aside]] = True
     return mask
@@ -99,8 +104,6 @@ def _screened_out(X, detector, seed):
     builds the short first fit's net.
     """
     screen = detector.screen_training
-    if screen == "auto":
-        screen = detector.contamination != "auto"
     if not screen or X.shape[0] < MIN_SCREEN_ROWS:
         return np.zeros(X.shape[0], dtype=bool)
     standardizer = _Standardizer(detector.standardize).fit(X)
@@ -114,4 +117,6 @@ def _screened_out(X, detector, seed):
     rows = detector.scoring_batch_size_
     batches = forward_batches(net, X, standardizer, rows, verbose=detector.verbose)
     codes = np.concatenate([out[1] for _, out in batches])
-    return _set_aside(_code_outlyingness(codes, seed), detector.contamination)
+    min_share = MIN_AUTO_SHARE if screen == "auto" else 0.0
+    outlyingness = _code_outlyingness(codes, seed)
+    return _set_aside(outlyingness, detector.contamination, min_share=min_share)

@@ -58,10 +58,9 @@ def test_fit_scores_each_training_row_once(options, scored_rows):
     X = make_sines(n=N)
     det = _detector(options).fit(X)
     assert _rows(scored_rows, det) == N
-    # screening (a float contamination, unless turned off) encodes every row
-    # once with its own short net; nothing else encodes while scoring
-    params = OPTIONS[options]
-    screened = "contamination" in params and params.get("screen_training") is not False
+    # screening (unless turned off) encodes every row once with its own
+    # short net; nothing else encodes while scoring
+    screened = OPTIONS[options].get("screen_training", "auto") is not False
     others = [sum(r) for key, r in scored_rows.items() if key is not det.net_.module_]
     assert others == ([N] if screened else [])
 

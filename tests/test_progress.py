@@ -34,7 +34,8 @@ def _progress_callback(detector):
 
 
 def test_epoch_bar_shows_epochs_and_losses(X, capsys):
-    LSTMAutoencoderDetector(max_epochs=3, verbose=1, **TINY).fit(X)
+    det = LSTMAutoencoderDetector(max_epochs=3, verbose=1, **TINY)
+    det.set_params(screen_training=False).fit(X)
     out, err = capsys.readouterr()
     assert out == ""
     assert err.endswith("\n")  # closed, left on screen
@@ -85,7 +86,8 @@ def test_verbose_0_prints_nothing(X, capfd):
 
 @pytest.mark.parametrize("verbose", [1, 2])
 def test_skorch_table_only_from_verbose_2(X, capsys, verbose):
-    LSTMAutoencoderDetector(max_epochs=3, verbose=verbose, **TINY).fit(X)
+    det = LSTMAutoencoderDetector(max_epochs=3, verbose=verbose, **TINY)
+    det.set_params(screen_training=False).fit(X)  # the training net's table only
     out, err = capsys.readouterr()
     assert "training: 100%" in err
     if verbose == 1:

@@ -7,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._screening import (
     AUTO_SCREEN_FACTOR,
+    MIN_AUTO_SHARE,
     MIN_SCREEN_ROWS,
     _code_outlyingness,
     _screen_epochs,
@@ -66,6 +67,19 @@ def test_auto_sets_aside_a_few_far_rows_beyond_a_long_tail():
     assert aside[:300].sum() <= 3  # and only the tail's very end
 
 
+def test_a_far_group_below_the_minimum_share_is_the_tail():
+    rng = np.random.default_rng(0)
+    bulk = rng.chisquare(3, 300)
+    few = np.exp(rng.normal(5, 0.3, 9))  # 3 % of the rows
+    group = np.exp(rng.normal(5, 0.3, 30))  # 9 %
+    assert _set_aside(np.r_[bulk, few], "auto")[300:].all()
+    assert not _set_aside(np.r_[bulk, few], "auto", min_share=MIN_AUTO_SHARE).any()
+    aside = _set_aside(np.r_[bulk, group], "auto", min_share=MIN_AUTO_SHARE)
+    assert aside[300:].all() and not aside[:300].any()
+    # A float contamination is the share to set aside, whatever min_share.
+    assert _set_aside(np.r_[bulk, few], 0.03, min_share=MIN_AUTO_SHARE).sum() == 9
+
+
 def test_outlyingness_of_a_distant_group_and_of_constant_codes():
     rng = np.random.default_rng(0)
     codes = np.concatenate([rng.normal(0, 1, (60, 5)), rng.normal(8, 1, (6, 5))])
@@ -108,8 +122,8 @@ def test_screened_contaminated_fit_ranks_new_data_as_a_clean_fit_does():
     # within 100 epochs at the default rate).
     params = {**SCREENED, "max_epochs": 30, "lr": 3e-2}
     clean = LSTMAutoencoderDetector(**params).fit(X[~is_flat])
-    plain = LSTMAutoencoderDetector(**params).fit(X)  # no screening by default
-    screened = LSTMAutoencoderDetector(**params, screen_training=True).fit(X)
+    plain = LSTMAutoencoderDetector(**params, screen_training=False).fit(X)
+    screened = LSTMAutoencoderDetector(**params).fit(X)  # screened by default
 
     def auroc(det):
         return roc_auc_score(is_new_flat, -det.score_samples(X_new))
@@ -140,15 +154,24 @@ def test_rows_are_numbered_in_the_order_of_X_with_labels():
     assert det.training_outlier_share_ == pytest.approx(expected.size / (len(X) - 5))
 
 
-def test_auto_screens_only_with_a_float_contamination():
+def test_auto_screens_a_far_group_and_leaves_clean_data_alone():
     X, is_flat = contaminated()
     default = LSTMAutoencoderDetector(**SCREENED).fit(X)
-    assert default.training_outliers_.size == 0
-    assert default.training_outlier_share_ == 0.0
+    assert default.training_outliers_.tolist() == np.flatnonzero(is_flat).tolist()
     told = LSTMAutoencoderDetector(**SCREENED, contamination=0.1).fit(X)
     assert told.training_outliers_.tolist() == np.flatnonzero(is_flat).tolist()
     off = LSTMAutoencoderDetector(**SCREENED, contamination=0.1, screen_training=False)
     assert off.fit(X).training_outliers_.size == 0
+    # A few flat lines (below the minimum share) are left in by default only.
+    few = np.r_[X[~is_flat], X[is_flat][:3]]
+    assert LSTMAutoencoderDetector(**SCREENED).fit(few).training_outliers_.size == 0
+    alone = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(few)
+    assert alone.training_outliers_.tolist() == [90, 91, 92]
+    clean = X[~is_flat]
+    default = LSTMAutoencoderDetector(**SCREENED).fit(clean)
+    assert default.training_outlier_share_ == 0.0
+    plain = LSTMAutoencoderDetector(**SCREENED, screen_training=False).fit(clean)
+    np.testing.assert_array_equal(default.score_samples(X), plain.score_samples(X))
 
 
 def test_nothing_is_screened_below_the_minimum_rows():
