@@ -156,7 +156,14 @@ def _run_one(name, seed, X_train, X_test, lstm, trace_python):
         "rss_mib": memory.rss_mib,
         "python_mib": memory.python_mib,
         "epochs": None if net is None else len(net.history),
+        "set_aside": _set_aside(detector),
     }
+
+
+def _set_aside(detector):
+    """Training rows the LSTM detector's screening set aside (None for peers)."""
+    aside = getattr(detector, "training_outliers_", None)
+    return None if aside is None else int(len(aside))
 
 
 class _PeakMemory:
@@ -336,6 +343,9 @@ def _report_parts(results, protocols, args, figures, skipped):
         epochs = [r["epochs"] for r in runs_by_name.get(LSTM, [])]
         if epochs:
             parts.append(f"LSTM epochs trained (per seed): {epochs}.")
+        aside = [r.get("set_aside") for r in runs_by_name.get(LSTM, [])]
+        if aside:
+            parts.append(f"LSTM training rows set aside (per seed): {aside}.")
     seeded = ", ".join(n for n, d in DETECTORS.items() if d.seeded)
     notes = [
         "AUROC and AUPRC rank the test beats by each detector's anomaly score "

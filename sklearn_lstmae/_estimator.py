@@ -99,7 +99,9 @@ class LSTMAutoencoderDetector(
         ``"auto"``: with a float ``contamination``, that share; with
         ``"auto"``, those far beyond the bulk when they are at least 5 % of
         the sequences (fewer are taken for the normal data's own tail).
-        ``True``: also fewer. Nothing is screened below 50 sequences.
+        ``True``: also fewer. Nothing is screened below 50 sequences, nor,
+        with ``"auto"``, overlapping windows of one recording in order (as
+        :class:`SlidingWindows` makes them: not independent sequences).
     code_distance : bool, default=True
         Whether a sequence's error also weighs its code's distance to the
         nearest training code. Scoring then runs in float64. ``False``: the

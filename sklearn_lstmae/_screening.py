@@ -28,6 +28,7 @@ SCREEN_STEPS = 300
 # two groups of their own).
 MIN_SCREEN_ROWS = 50
 _COMPONENTS = 3
+_BLOCK = 4096  # rows compared at once when looking for overlapping windows
 # contamination="auto": a squared distance above this many times the median
 # squared distance sets a sequence aside. The codes of clean data have a long
 # tail of unusual normal sequences, but few of them lie this far out; hidden
@@ -96,6 +97,34 @@ def _set_aside(outlyingness, contamination, *, min_share=0.0):
     return mask
 
 
+def _overlapping_windows(X):
+    """Whether the rows of ``X`` are overlapping windows of one recording,
+    in order (as ``SlidingWindows`` makes them): after the first row, each
+    one continues the row before it, shifted by the same step.
+
+    Such rows are not independent sequences: their codes trace the
+    recording's course rather than form a bulk with a few far rows, so the
+    far rows are rare stretches of normal data and an anomaly of the
+    recording spans many windows. Screening them sets normal data aside.
+    """
+    if not isinstance(X, np.ndarray) or X.shape[0] < 2 or X.shape[1] < 2:
+        return False
+    first, second = X[0], X[1]
+    length = X.shape[1]
+    step = next(
+        (k for k in range(1, length) if np.array_equal(first[k:], second[:-k])),
+        None,
+    )
+    if step is None:
+        return False
+    starts = range(0, X.shape[0] - 1, _BLOCK)  # blocks: no array of X's size
+    ends = [min(start + _BLOCK, X.shape[0] - 1) for start in starts]
+    return all(
+        np.array_equal(X[start + 1 : end + 1, :-step], X[start:end, step:])
+        for start, end in zip(starts, ends, strict=True)
+    )
+
+
 def _screened_out(X, detector, seed):
     """Mask of the rows of ``X`` the ``detector`` trains without.
 
@@ -104,6 +133,8 @@ def _screened_out(X, detector, seed):
     builds the short first fit's net.
     """
     screen = detector.screen_training
+    if screen == "auto" and _overlapping_windows(X):
+        screen = False
     if not screen or X.shape[0] < MIN_SCREEN_ROWS:
         return np.zeros(X.shape[0], dtype=bool)
     standardizer = _Standardizer(detector.standardize).fit(X)

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sklearn_lstmae import LSTMAutoencoderDetector
+from sklearn_lstmae import LSTMAutoencoderDetector, SlidingWindows, _screening
 from sklearn_lstmae._screening import (
     AUTO_SCREEN_FACTOR,
     MIN_AUTO_SHARE,
     MIN_SCREEN_ROWS,
     _code_outlyingness,
+    _overlapping_windows,
     _screen_epochs,
     _set_aside,
 )
@@ -198,3 +199,38 @@ def test_screening_works_on_sequences_of_different_lengths():
     det = LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(ragged)
     assert set(det.training_outliers_) <= set(np.flatnonzero(is_flat))
     assert det.training_outliers_.size >= N_FLAT - 1
+
+
+def _windows(n_steps=400, window=24, step=2, seed=0):
+    """Overlapping windows of one noisy sine recording, in order, 3-D."""
+    rng = np.random.default_rng(seed)
+    series = np.sin(np.arange(n_steps) / 4) + rng.normal(0, 0.05, n_steps)
+    return SlidingWindows(window, step=step).fit_transform(series)[:, :, None]
+
+
+def test_overlapping_windows_in_order_are_recognised():
+    windows = _windows()
+    assert _overlapping_windows(windows)
+    assert _overlapping_windows(_windows(step=1)[:2])
+    rng = np.random.default_rng(0)
+    assert not _overlapping_windows(windows[rng.permutation(len(windows))])
+    assert not _overlapping_windows(np.r_[windows[:40], _windows(seed=1)[:40]])
+    assert not _overlapping_windows(_windows(step=24))  # no overlap
+    assert not _overlapping_windows(make_sines(60)[:, :, None])
+
+
+def test_the_default_does_not_screen_overlapping_windows(monkeypatch):
+    calls = []
+    outlyingness = _screening._code_outlyingness
+
+    def counting(codes, seed):
+        calls.append(len(codes))
+        return outlyingness(codes, seed)
+
+    monkeypatch.setattr(_screening, "_code_outlyingness", counting)
+    windows = _windows()[:, :, 0]
+    assert len(windows) >= MIN_SCREEN_ROWS
+    default = LSTMAutoencoderDetector(**SCREENED).fit(windows)
+    assert calls == [] and default.training_outlier_share_ == 0.0
+    LSTMAutoencoderDetector(**SCREENED, screen_training=True).fit(windows)
+    assert calls == [len(windows)]
