@@ -133,9 +133,8 @@ def _screened_out(X, detector, seed):
     builds the short first fit's net.
     """
     screen = detector.screen_training
-    if screen == "auto" and _overlapping_windows(X):
-        screen = False
-    if not screen or X.shape[0] < MIN_SCREEN_ROWS:
+    few = X.shape[0] < MIN_SCREEN_ROWS
+    if not screen or few or (screen == "auto" and _overlapping_windows(X)):
         return np.zeros(X.shape[0], dtype=bool)
     standardizer = _Standardizer(detector.standardize).fit(X)
     epochs = _screen_epochs(X.shape[0], detector.batch_size, detector.max_epochs)
