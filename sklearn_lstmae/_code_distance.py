@@ -4,16 +4,12 @@ import numpy as np
 from sklearn.metrics import pairwise_distances_argmin_min
 from sklearn.neighbors import NearestNeighbors
 
-from ._scoring import _centred_logs, _log_median_spread, _robust_spread, _safe_log
+from ._scoring import _log_median_spread, _safe_log
 
 # Smallest distance that counts, relative to the training codes' norm: far
 # above the rounding of codes computed in float64 and stored in float32.
 CODE_RESOLUTION = 1e-5
 _MAX_LOG_ERROR = 700.0  # exp(700) ~ 1e304: the combined error stays finite
-# On the log scale the distance's robust z-score counts this many times the
-# error's: where few sequences train the network it rebuilds unseen shapes
-# well, and the code is the more reliable sign (BENCHMARKS.md, "Suite").
-DISTANCE_WEIGHT = 2.0
 
 
 class _CodeDistance:
@@ -21,11 +17,9 @@ class _CodeDistance:
 
     The combined error is ``e * (d / d_median) ** exponent``: ``d`` the
     distance to the nearest training code (a training sequence scored again
-    is measured to the nearest other one), ``d_median`` the median distance
-    of the calibration sequences (held-out rows, else the training rows) and
-    ``exponent`` ``DISTANCE_WEIGHT`` times the ratio of the robust spreads of
-    log errors and log distances, so that on the log scale the combined
-    error adds the error's robust z-score and twice the distance's.
+    is measured to the nearest other one), ``d_median`` and ``exponent``
+    learned from normal sequences the weights were not fitted on, so that on
+    the log scale the combined error adds the two robust z-scores.
 
     Parameters
     ----------
@@ -48,22 +42,19 @@ class _CodeDistance:
     log_median_ : float
         Median log distance of the calibration sequences.
     exponent_ : float
-        The distance's weight; 0 with fewer than two sequences to take the
-        spreads from (the code term drops out).
+        Ratio of the robust spreads of their log errors and log distances; 0
+        with fewer than two of them (the code term drops out).
     """
 
     def __init__(self, standardize_features=False):
         self.standardize_features = standardize_features
 
-    def fit(self, train_features, train_errors, held_errors=None, held_features=None):
+    def fit(self, train_features, errors, features=None):
         """Learn the reference codes and the weight of the distance.
 
-        ``train_features`` and ``train_errors``: those of the sequences the
-        weights were fitted on; ``held_errors`` and ``held_features``: those
-        of held-out rows, or None. The spreads pool both sets, each centred
-        on its own median: the training rows' errors are too small and their
-        distances (to the nearest other training code) too large, but they
-        spread about as much as unseen rows', and there are more of them.
+        ``errors`` and ``features``: those of the calibration sequences
+        (held-out rows); ``features=None`` means the training rows
+        themselves, measured leave-one-out.
         """
         self.center_ = self.scale_ = None
         if self.standardize_features:
@@ -76,20 +67,15 @@ class _CodeDistance:
         norms = np.square(self.train_codes_.astype(np.float64)).sum(axis=1)
         rms = float(np.sqrt(norms.mean()))
         self.resolution_ = max(CODE_RESOLUTION * rms, np.finfo(np.float64).tiny)
-        sets = []  # (errors, distances) of each set the spreads come from
-        if len(self.train_codes_) >= 2:
-            sets.append((train_errors, self.train_distances_))
-        if held_errors is not None and np.size(held_errors):
-            sets.append((held_errors, self.distances(held_features)))
-        sets = [(e, np.maximum(d, self.resolution_)) for e, d in sets]
+        distances = self.train_distances_
+        if features is not None:
+            distances = self.distances(features)
         self.log_median_, self.exponent_ = 0.0, 0.0
-        if sum(np.size(e) for e, _ in sets) >= 2:
-            error_spread, distance_spread = (
-                _robust_spread(np.concatenate([_centred_logs(s[i]) for s in sets]))
-                for i in (0, 1)
-            )
-            self.log_median_, _ = _log_median_spread(sets[-1][1])
-            self.exponent_ = DISTANCE_WEIGHT * error_spread / distance_spread
+        if np.size(distances) >= 2:
+            _, error_spread = _log_median_spread(errors)
+            distances = np.maximum(distances, self.resolution_)
+            self.log_median_, distance_spread = _log_median_spread(distances)
+            self.exponent_ = error_spread / distance_spread
         return self
 
     def distances(self, features):

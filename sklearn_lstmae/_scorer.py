@@ -118,8 +118,7 @@ class _ScoringMixin:
                 standardize_features=self.code_features == "pooled_states"
             ).fit(
                 fitted.features,
-                fitted.errors,
-                held_out.errors if has_held else None,
+                calibration.errors,
                 held_out.features if has_held else None,
             )
         errors = self._detector_errors(calibration)
