@@ -1,25 +1,36 @@
-"""The code distance: how far a sequence's code lies from the training codes."""
+"""The code distance: how far a sequence's code lies from the training codes,
+relative to how far the training codes lie from each other there."""
 
 import numpy as np
-from sklearn.metrics import pairwise_distances_argmin_min
 from sklearn.neighbors import NearestNeighbors
 
-from ._scoring import _log_median_spread, _safe_log
+from ._scoring import _centred_logs, _log_median_spread, _robust_spread, _safe_log
 
 # Smallest distance that counts, relative to the training codes' norm: far
 # above the rounding of codes computed in float64 and stored in float32.
 CODE_RESOLUTION = 1e-5
 _MAX_LOG_ERROR = 700.0  # exp(700) ~ 1e304: the combined error stays finite
+# Training codes a code is compared with (fewer when there are fewer others).
+N_NEIGHBORS = 5
+# Training rows at which the error and the code count alike: an autoencoder
+# fitted on a few sequences also rebuilds unseen shapes well, so its error
+# ranks them poorly, and the codes' neighbourhood is the surer sign; with
+# many sequences the error is (BENCHMARKS.md, "Suite" and "ECG5000").
+EQUAL_WEIGHT_ROWS = 300
 
 
 class _CodeDistance:
-    """Reconstruction error weighted by the distance to the training codes.
+    """Reconstruction error combined with the code's relative distance.
 
-    The combined error is ``e * (d / d_median) ** exponent``: ``d`` the
-    distance to the nearest training code (a training sequence scored again
-    is measured to the nearest other one), ``d_median`` and ``exponent``
-    learned from normal sequences the weights were not fitted on, so that on
-    the log scale the combined error adds the two robust z-scores.
+    A code's relative distance ``r`` is its mean distance to its
+    ``N_NEIGHBORS`` nearest training codes over those codes' own mean
+    distance to their nearest others (as in the local outlier factor): about
+    1 among the training codes, however dense they are there, and large away
+    from them. A training sequence scored again is measured against the
+    others. The combined error is ``e ** a * (r / r_median) ** b``: on the
+    log scale ``a`` times the error's robust z-score plus ``1 - a`` times the
+    relative distance's, ``a = n / (n + EQUAL_WEIGHT_ROWS)`` for ``n``
+    training sequences, and the spreads taken from normal sequences.
 
     Parameters
     ----------
@@ -32,29 +43,31 @@ class _CodeDistance:
     train_codes_ : ndarray of shape (n_train, n_features), float32
         The features of the sequences the weights were fitted on.
     train_distances_ : ndarray of shape (n_train,)
-        Each training code's distance to its nearest other one (1 for a
-        single training sequence).
+        Each training code's mean distance to its nearest others (at least
+        ``resolution_``; 1 for a single training sequence).
     center_, scale_ : ndarray of shape (n_features,) or None
         The features' standardisation (``standardize_features`` only).
     resolution_ : float
         Distances below it count as it; a code that close to a training
         code is that sequence scored again.
     log_median_ : float
-        Median log distance of the calibration sequences.
-    exponent_ : float
-        Ratio of the robust spreads of their log errors and log distances; 0
-        with fewer than two of them (the code term drops out).
+        Median log relative distance of the calibration sequences.
+    error_exponent_, exponent_ : float
+        ``a`` and ``b`` above; 1 and 0 with fewer than two training
+        sequences (the code term drops out).
     """
 
     def __init__(self, standardize_features=False):
         self.standardize_features = standardize_features
 
-    def fit(self, train_features, errors, features=None):
-        """Learn the reference codes and the weight of the distance.
+    def fit(self, train_features, train_errors, held_errors=None, held_features=None):
+        """Learn the reference codes and the weights of error and code.
 
-        ``errors`` and ``features``: those of the calibration sequences
-        (held-out rows); ``features=None`` means the training rows
-        themselves, measured leave-one-out.
+        ``train_features`` and ``train_errors``: those of the sequences the
+        weights were fitted on; ``held_errors`` and ``held_features``: those
+        of held-out rows, or None. The spreads pool both sets, each centred
+        on its own median: the training rows' errors are smaller than unseen
+        rows', but spread about as much, and there are more of them.
         """
         self.center_ = self.scale_ = None
         if self.standardize_features:
@@ -63,51 +76,66 @@ class _CodeDistance:
             self.center_ = states.mean(axis=0)
             self.scale_ = np.where(scale > 0, scale, 1.0)
         self.train_codes_ = self._standardised(train_features)
-        self.train_distances_ = _leave_one_out_distances(self.train_codes_)
         norms = np.square(self.train_codes_.astype(np.float64)).sum(axis=1)
         rms = float(np.sqrt(norms.mean()))
         self.resolution_ = max(CODE_RESOLUTION * rms, np.finfo(np.float64).tiny)
-        distances = self.train_distances_
-        if features is not None:
-            distances = self.distances(features)
-        self.log_median_, self.exponent_ = 0.0, 0.0
-        if np.size(distances) >= 2:
-            _, error_spread = _log_median_spread(errors)
-            distances = np.maximum(distances, self.resolution_)
-            self.log_median_, distance_spread = _log_median_spread(distances)
-            self.exponent_ = error_spread / distance_spread
+        n_train = len(self.train_codes_)
+        self.train_distances_ = np.ones(n_train)
+        self.log_median_, self.error_exponent_, self.exponent_ = 0.0, 1.0, 0.0
+        if n_train < 2:
+            return self
+        self.train_distances_ = self._neighbour_distances(self.train_codes_)[0]
+        sets = [(train_errors, self.distances(train_features))]
+        if held_errors is not None and np.size(held_errors):
+            sets.append((held_errors, self.distances(held_features)))
+        error_spread, distance_spread = (
+            _robust_spread(np.concatenate([_centred_logs(s[i]) for s in sets]))
+            for i in (0, 1)
+        )
+        self.log_median_, _ = _log_median_spread(sets[-1][1])
+        self.error_exponent_ = n_train / (n_train + EQUAL_WEIGHT_ROWS)
+        self.exponent_ = (1 - self.error_exponent_) * error_spread / distance_spread
         return self
 
     def distances(self, features):
-        """Distance of each feature row to the nearest training code.
+        """Relative distance of each feature row to the training codes.
 
-        A code within ``resolution_`` of training code ``j`` is that
-        sequence scored again: it gets ``train_distances_[j]``, the distance
-        it was measured by in fit, so ``fit(X).predict(X)`` agrees with
-        ``fit_predict(X)``.
+        A code within ``resolution_`` of a training code is that sequence
+        scored again: it is measured against the other training codes, as in
+        fit, so ``fit(X).predict(X)`` agrees with ``fit_predict(X)``.
         """
         codes = self._standardised(features)
-        index, distances = pairwise_distances_argmin_min(codes, self.train_codes_)
-        distances = distances.astype(np.float64)
-        own = self.train_distances_[index]
-        return np.where(distances <= self.resolution_, own, distances)
+        if len(self.train_codes_) < 2:
+            return np.ones(len(codes))
+        distances, index = self._neighbour_distances(codes, own=True)
+        return distances / self.train_distances_[index].mean(axis=1)
 
     def combine(self, errors, distances):
-        """The combined error ``e * (d / d_median) ** exponent``, in logs."""
-        log_distances = np.log(np.maximum(distances, self.resolution_))
+        """The combined error ``e ** a * (r / r_median) ** b``, in logs."""
+        log_distances = _safe_log(distances)
         shift = self.exponent_ * (log_distances - self.log_median_)
-        return np.exp(np.minimum(_safe_log(errors) + shift, _MAX_LOG_ERROR))
+        log_errors = self.error_exponent_ * _safe_log(errors)
+        return np.exp(np.minimum(log_errors + shift, _MAX_LOG_ERROR))
+
+    def _neighbour_distances(self, codes, own=False):
+        """Mean distance of each code to its nearest training codes, and
+        which ones; training codes themselves (``own``: any code within
+        ``resolution_`` of its nearest) are measured against the others."""
+        n_neighbors = min(N_NEIGHBORS, len(self.train_codes_) - 1)
+        search = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute")
+        search.fit(self.train_codes_)
+        if not own:  # the training codes, each without itself
+            distances, index = search.kneighbors()
+        else:
+            distances, index = search.kneighbors(codes, n_neighbors + 1)
+            is_copy = distances[:, :1] <= self.resolution_
+            distances = np.where(is_copy, distances[:, 1:], distances[:, :-1])
+            index = np.where(is_copy, index[:, 1:], index[:, :-1])
+        distances = np.maximum(distances.astype(np.float64), self.resolution_)
+        return distances.mean(axis=1), index
 
     def _standardised(self, features):
         if self.center_ is None:
             return np.asarray(features, dtype=np.float32)
         states = np.asarray(features, dtype=np.float64)
         return ((states - self.center_) / self.scale_).astype(np.float32)
-
-
-def _leave_one_out_distances(codes):
-    """Distance from each code to its nearest other one (1 for a single code)."""
-    if codes.shape[0] < 2:
-        return np.ones(codes.shape[0])
-    neighbors = NearestNeighbors(n_neighbors=1).fit(codes)
-    return neighbors.kneighbors(return_distance=True)[0][:, 0].astype(np.float64)

@@ -104,8 +104,9 @@ class LSTMAutoencoderDetector(
         :class:`SlidingWindows` makes them: not independent sequences).
     code_distance : bool, default=True
         Whether a sequence's error also weighs its code's distance to the
-        nearest training code. Scoring then runs in float64. ``False``: the
-        score is the reconstruction error alone.
+        nearest training codes, relative to their own spacing; the code
+        counts most when few sequences are trained on. Scoring then runs in
+        float64. ``False``: the score is the reconstruction error alone.
     code_features : {"code", "pooled_states"}, default="pooled_states"
         What the code distance compares: the codes, or the mean and maximum
         over time of the encoder's outputs.
@@ -133,8 +134,9 @@ class LSTMAutoencoderDetector(
     standardizer_ : object
         Per-channel ``mean_`` and ``scale_``, also exposed on the detector.
     code_distance_ : object or None
-        The fitted code distance (reference codes ``train_codes_``, weight
-        ``exponent_``), or None without ``code_distance``.
+        The fitted code distance (reference codes ``train_codes_``, weights
+        ``error_exponent_`` and ``exponent_``), or None without
+        ``code_distance``.
     held_out_errors_ : ndarray
         Errors of the held-out training sequences (empty without a split).
     calibration_errors_ : ndarray

@@ -118,7 +118,8 @@ class _ScoringMixin:
                 standardize_features=self.code_features == "pooled_states"
             ).fit(
                 fitted.features,
-                calibration.errors,
+                fitted.errors,
+                held_out.errors if has_held else None,
                 held_out.features if has_held else None,
             )
         errors = self._detector_errors(calibration)

@@ -1,5 +1,5 @@
 """code_distance=True: the reconstruction error combined with the code's
-distance to the nearest training code."""
+distance to the nearest training codes, relative to theirs."""
 
 import io
 import pickle
@@ -21,6 +21,13 @@ def _log_median_spread(values):
     return median, 1.4826 * np.median(np.abs(logs - median))
 
 
+def _pooled_spread(*sets):
+    """1.4826 times the MAD of the log values, each set centred on its median."""
+    logs = [np.log(values) for values in sets]
+    deviations = np.concatenate([x - np.median(x) for x in logs])
+    return 1.4826 * np.median(np.abs(deviations))
+
+
 def _errors(det, X):
     """The detector's own reconstruction errors: the mean over time of its
     errors per time step (the code distance scores in float64)."""
@@ -30,6 +37,26 @@ def _errors(det, X):
 def _nearest(codes, reference):
     diff = codes[:, None, :] - reference[None, :, :]
     return np.sqrt(np.square(diff).sum(axis=2))
+
+
+def _relative(codes, reference, resolution, k=5):
+    """Mean distance to the k nearest reference codes over their own mean
+    distance to their k nearest others; a code within ``resolution`` of its
+    nearest reference code is that code, left out of its neighbours."""
+    k = min(k, len(reference) - 1)
+    among = _nearest(reference, reference)
+    np.fill_diagonal(among, np.inf)
+    own = np.maximum(np.sort(among, axis=1)[:, :k], resolution).mean(axis=1)
+    d = _nearest(codes, reference)
+    order = np.argsort(d, axis=1)
+    copy = np.take_along_axis(d, order[:, :1], axis=1) <= resolution
+    chosen = np.where(copy, order[:, 1 : k + 1], order[:, :k])
+    mean = np.maximum(np.take_along_axis(d, chosen, axis=1), resolution).mean(axis=1)
+    return mean / own[chosen].mean(axis=1)
+
+
+def _error_exponent(n_train):
+    return n_train / (n_train + 300)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +83,10 @@ def test_pooled_states_distance_by_default(pair):
 
 
 def test_combined_error_follows_its_definition(pair, sines):
-    """e * (d / d_med) ** w, with d_med and w from the held-out rows, and the
-    threshold the robust z-score of 3 of the combined held-out errors."""
+    """e ** a * (r / r_med) ** b: r the relative distance, r_med that of the
+    held-out rows, a = n / (n + 300), b = (1 - a) times the ratio of the
+    spreads over held-out and training rows; the threshold the robust
+    z-score of 3 of the combined held-out errors."""
     plain, coded = pair
     weights = zip(
         plain.net_.module_.parameters(), coded.net_.module_.parameters(), strict=True
@@ -72,37 +101,42 @@ def test_combined_error_follows_its_definition(pair, sines):
         in_training.sum() == len(reference) == len(sines) - len(coded.held_out_errors_)
     )
 
+    fitted_distance = coded.code_distance_
+    resolution = fitted_distance.resolution_
     held_e = _errors(coded, sines[~in_training])
-    held_d = _nearest(codes[~in_training], reference).min(axis=1)
-    _, error_spread = _log_median_spread(held_e)
-    distance_median, distance_spread = _log_median_spread(held_d)
-    w = error_spread / distance_spread
+    held_r = _relative(codes[~in_training], reference, resolution)
+    fitted_e = _errors(coded, sines[in_training])
+    fitted_r = _relative(codes[in_training], reference, resolution)
+    a = _error_exponent(len(reference))
+    r_median = np.median(np.log(held_r))
+    b = (1 - a) * _pooled_spread(held_e, fitted_e) / _pooled_spread(held_r, fitted_r)
     # fit scored the held-out rows in another batch than here: results may
     # differ in their last digits, and a spread of 10 log errors amplifies it.
-    fitted_distance = coded.code_distance_
-    assert [fitted_distance.log_median_, fitted_distance.exponent_] == pytest.approx(
-        [distance_median, w], rel=1e-4
-    )
+    fitted_values = [
+        fitted_distance.log_median_,
+        fitted_distance.error_exponent_,
+        fitted_distance.exponent_,
+    ]
+    assert fitted_values == pytest.approx([r_median, a, b], rel=1e-4)
+
+    def combined(e, r):
+        return e**a * (r / np.exp(r_median)) ** b
+
     np.testing.assert_allclose(
         np.sort(coded.held_out_errors_),
-        np.sort(held_e * (held_d / np.exp(distance_median)) ** w),
+        np.sort(combined(held_e, held_r)),
         rtol=1e-4,
     )
     # The threshold: the rule over the combined errors of the held-out rows
-    # and of the training rows, whose distance is to the nearest other code.
-    fitted_e = _errors(coded, sines[in_training])
-    fitted_d = np.sort(_nearest(codes[in_training], reference), axis=1)[:, 1]
-    fitted_d = np.maximum(fitted_d, fitted_distance.resolution_)
-    fitted = fitted_e * (fitted_d / np.exp(distance_median)) ** w
+    # and of the training rows, measured against the other training codes.
     assert coded.threshold_ == pytest.approx(
-        expected_threshold(coded.held_out_errors_, fitted),
+        expected_threshold(coded.held_out_errors_, combined(fitted_e, fitted_r)),
         rel=RESCORE_RTOL,
     )
 
     new = make_sines(n=20, seed=7)
-    e = _errors(coded, new)
-    d = _nearest(coded.transform(new).astype(np.float32), reference).min(axis=1)
-    expected = e * (d / np.exp(distance_median)) ** w
+    r = _relative(coded.transform(new).astype(np.float32), reference, resolution)
+    expected = combined(_errors(coded, new), r)
     np.testing.assert_allclose(-coded.score_samples(new), expected, rtol=1e-4)
     np.testing.assert_allclose(
         coded.decision_function(new), coded.score_samples(new) - coded.offset_
@@ -165,10 +199,9 @@ def test_no_held_out_rows_calibrates_leave_one_out(sines):
     assert det.held_out_errors_.size == 0
     reference = det.code_distance_.train_codes_
     assert len(reference) == len(sines)
-    distances = _nearest(reference, reference)
-    np.fill_diagonal(distances, np.inf)
-    distance_median, _ = _log_median_spread(distances.min(axis=1))
-    assert det.code_distance_.log_median_ == pytest.approx(distance_median, rel=1e-6)
+    relative = _relative(reference, reference, det.code_distance_.resolution_)
+    distance_median, _ = _log_median_spread(relative)
+    assert det.code_distance_.log_median_ == pytest.approx(distance_median, rel=1e-5)
     assert np.isfinite(det.code_distance_.exponent_)
     assert det.code_distance_.exponent_ > 0
     assert np.isfinite(det.offset_)
@@ -180,6 +213,7 @@ def test_one_training_sequence_drops_the_code_term(sines):
     coded.fit(sines[:1])
     plain.fit(sines[:1])
     assert coded.code_distance_.exponent_ == 0
+    assert coded.code_distance_.error_exponent_ == 1
     scores = coded.score_samples(sines[:10])
     np.testing.assert_allclose(-scores, _errors(coded, sines[:10]), rtol=1e-12)
     # the same weights as without the code distance, scored in float64
@@ -269,16 +303,104 @@ def test_parameter_is_validated(sines):
         LSTMAutoencoderDetector(**FAST, code_distance="yes").fit(sines)
 
 
-def test_a_copy_of_a_reference_code_gets_that_codes_own_distance():
+def test_a_copy_of_a_reference_code_is_measured_against_the_others():
     from sklearn_lstmae._code_distance import _CodeDistance
 
     fitted = _CodeDistance().fit(np.array([[0.0], [1.0], [3.0]]), np.ones(3))
-    # each row's distance to its nearest other
-    np.testing.assert_array_equal(fitted.train_distances_, [1.0, 1.0, 2.0])
+    # each row's mean distance to its two nearest others
+    np.testing.assert_array_equal(fitted.train_distances_, [2.0, 1.5, 2.5])
     fitted.resolution_ = 1e-6
     codes = np.array([[0.0], [1.0 + 1e-9], [3.0 - 1e-9], [2.2], [10.0]])
-    distances = fitted.distances(codes)
-    np.testing.assert_allclose(distances, [1.0, 1.0, 2.0, 0.8, 7.0])
+    # [0]: (1 + 3) / 2 over (1.5 + 2.5) / 2; [1]: (1 + 2) / 2 over (2 + 2.5) / 2;
+    # [3]: (2 + 3) / 2 over (1.5 + 2) / 2; 2.2: (0.8 + 1.2) / 2 over (2.5 +
+    # 1.5) / 2; 10: (7 + 9) / 2 over the same.
+    expected = [1.0, 1.5 / 2.25, 2.5 / 1.75, 0.5, 4.0]
+    np.testing.assert_allclose(fitted.distances(codes), expected, rtol=1e-6)
+
+
+def test_weights_pool_training_and_held_out_spreads():
+    """b = (1 - a) times the ratio of the log spreads, each set centred on its
+    median: held-out rows alone are too few to estimate a spread."""
+    from sklearn_lstmae._code_distance import _CodeDistance
+
+    train = np.array([[0.0], [1.0], [3.0], [7.0], [15.0], [31.0]])
+    train_errors = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    held_errors, held = np.array([5.0, 50.0]), np.array([[20.0], [-2.0]])
+    fitted = _CodeDistance().fit(train, train_errors, held_errors, held)
+    held_r = _relative(held, train, fitted.resolution_)
+    train_r = _relative(train, train, fitted.resolution_)
+    np.testing.assert_allclose(fitted.distances(held), held_r)
+    assert fitted.log_median_ == pytest.approx(np.median(np.log(held_r)))
+    a = _error_exponent(6)
+    assert fitted.error_exponent_ == pytest.approx(a)
+    expected = _pooled_spread(train_errors, held_errors) / _pooled_spread(
+        train_r, held_r
+    )
+    assert fitted.exponent_ == pytest.approx((1 - a) * expected)
+    # Without held-out rows: the training rows alone, each against the others.
+    alone = _CodeDistance().fit(train, train_errors)
+    assert alone.log_median_ == pytest.approx(np.median(np.log(train_r)))
+    expected = _pooled_spread(train_errors) / _pooled_spread(train_r)
+    assert alone.exponent_ == pytest.approx((1 - a) * expected)
+
+
+def test_the_error_counts_more_with_more_training_rows():
+    """a = n / (n + 300): the code dominates a few training sequences' score,
+    the error many's; the same unseen row with the lowest error and the
+    farthest code ranks first with 10 training rows, last with 3,000."""
+    from sklearn_lstmae._code_distance import _CodeDistance
+
+    rng = np.random.default_rng(0)
+    ranks = {}
+    for n in (10, 3000):
+        train = rng.normal(size=(n, 3))
+        train_errors = rng.lognormal(size=n)
+        fitted = _CodeDistance().fit(train, train_errors)
+        assert fitted.error_exponent_ == pytest.approx(n / (n + 300))
+        new = np.vstack([rng.normal(size=(20, 3)), [[6.0, 0.0, 0.0]]])
+        errors = np.r_[rng.lognormal(1.0, 0.3, size=20), 0.5]
+        combined = fitted.combine(errors, fitted.distances(new))
+        ranks[n] = np.argsort(np.argsort(-combined))[-1]
+    assert ranks[10] == 0 and ranks[3000] > 10
+
+
+def test_few_training_rows_rank_an_unseen_shape_by_its_code():
+    """Five training sequences: the network rebuilds an unseen shape nearly as
+    well as the training ones (its error alone ranks it normal); its code lies
+    far from theirs, and the combined error ranks it abnormal."""
+    from sklearn_lstmae._code_distance import _CodeDistance
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(5, 4))
+    train_errors = np.array([0.8, 1.0, 1.1, 1.3, 1.6])
+    new = np.vstack([train + 0.5 * rng.normal(size=train.shape), 8 + train[:1]])
+    errors = np.array([1.6, 1.8, 2.0, 1.7, 2.1, 1.4])  # the unseen shape's: lowest
+    fitted = _CodeDistance().fit(train, train_errors)
+    combined = fitted.combine(errors, fitted.distances(new))
+    assert np.argmax(combined) == 5
+    assert roc_auc_score([0, 0, 0, 0, 0, 1], combined) == 1.0
+
+
+def test_a_tight_mode_of_the_training_codes_is_judged_by_its_own_spread():
+    """Training codes in two modes, one tight and one loose (as the several
+    modes of one appliance class): a code just outside the tight mode is
+    abnormal, one as far from its neighbours inside the loose mode is not.
+    The relative distance tells them apart; the absolute one ranks the
+    loose mode's code first."""
+    from sklearn_lstmae._code_distance import _CodeDistance
+
+    rng = np.random.default_rng(0)
+    tight = rng.normal(0.0, 0.05, size=(30, 2))
+    loose = rng.normal(0.0, 1.0, size=(30, 2)) + [20.0, 0.0]
+    fitted = _CodeDistance().fit(np.vstack([tight, loose]), np.ones(60))
+    outside_tight, inside_loose = [[0.4, 0.0]], [[22.0, 0.0]]
+    absolute = [
+        _nearest(np.array(x), np.vstack([tight, loose])).min()
+        for x in (outside_tight, inside_loose)
+    ]
+    assert absolute[0] < absolute[1]
+    relative = fitted.distances(np.vstack([outside_tight, inside_loose]))
+    assert relative[0] > 3 * relative[1]
 
 
 def test_pooled_states_ignore_padding():
@@ -319,9 +441,9 @@ def test_pooled_states_are_standardised_and_measured(pair, pooled, sines):
         states = pooled.net_.module_.pooled_states(x).cpu().numpy()
     states = states.astype(np.float32).astype(np.float64)
     features = (states - fitted.center_) / fitted.scale_
-    d = _nearest(features.astype(np.float32), fitted.train_codes_).min(axis=1)
-    log_d_med, w = fitted.log_median_, fitted.exponent_
-    expected = _errors(pooled, new) * (d / np.exp(log_d_med)) ** w
+    r = _relative(features.astype(np.float32), fitted.train_codes_, fitted.resolution_)
+    a, b = fitted.error_exponent_, fitted.exponent_
+    expected = _errors(pooled, new) ** a * (r / np.exp(fitted.log_median_)) ** b
     np.testing.assert_allclose(-pooled.score_samples(new), expected, rtol=1e-4)
 
 

@@ -26,18 +26,6 @@ from .conftest import FAST
 # each of their many fits in a few optimizer steps.
 CHECKS = {**FAST, "max_epochs": 1, "batch_size": 128}
 
-_AUTO_FLAGS_NONE = (
-    "with contamination='auto' the threshold is a robust z-score of 3 of the log "
-    "errors of the training data itself (median of its held-out rows, spread of "
-    "all), so on make_blobs no "
-    "training point exceeds it; sklearn expects some training points flagged. The "
-    "contamination=float path (exact outlier count) is tested in "
-    "test_estimator.py::test_contamination_flags_exact_share"
-)
-EXPECTED_FAILED = {
-    "check_outliers_train": _AUTO_FLAGS_NONE,
-    "check_outliers_fit_predict": _AUTO_FLAGS_NONE,
-}
 JUSTIFIED_SKIPS = {
     "check_array_api_input": (
         "scikit-learn skips it unless SCIPY_ARRAY_API=1 is set before scipy is "
@@ -46,10 +34,6 @@ JUSTIFIED_SKIPS = {
         "with the variable set"
     ),
 }
-
-
-def _expected_failed(estimator):
-    return EXPECTED_FAILED if estimator.contamination == "auto" else {}
 
 
 def _check_name(check):
@@ -79,7 +63,6 @@ def _check_name(check):
             **CHECKS, screen_training=True, contamination=0.1, random_state=0
         ),
     ],
-    expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible(estimator, check):
     try:
