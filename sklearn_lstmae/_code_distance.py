@@ -16,7 +16,7 @@ N_NEIGHBORS = 5
 # fitted on a few sequences also rebuilds unseen shapes well, so its error
 # ranks them poorly, and the codes' neighbourhood is the surer sign; with
 # many sequences the error is (BENCHMARKS.md, "Suite" and "ECG5000").
-EQUAL_WEIGHT_ROWS = 300
+EQUAL_WEIGHT_ROWS = 200
 
 
 class _CodeDistance:
@@ -29,8 +29,8 @@ class _CodeDistance:
     from them. A training sequence scored again is measured against the
     others. The combined error is ``e ** a * (r / r_median) ** b``: on the
     log scale ``a`` times the error's robust z-score plus ``1 - a`` times the
-    relative distance's, ``a = n / (n + EQUAL_WEIGHT_ROWS)`` for ``n``
-    training sequences, and the spreads taken from normal sequences.
+    relative distance's, ``a = n**2 / (n**2 + EQUAL_WEIGHT_ROWS**2)`` for
+    ``n`` training sequences, and the spreads taken from normal sequences.
 
     Parameters
     ----------
@@ -93,7 +93,7 @@ class _CodeDistance:
             for i in (0, 1)
         )
         self.log_median_, _ = _log_median_spread(sets[-1][1])
-        self.error_exponent_ = n_train / (n_train + EQUAL_WEIGHT_ROWS)
+        self.error_exponent_ = n_train**2 / (n_train**2 + EQUAL_WEIGHT_ROWS**2)
         self.exponent_ = (1 - self.error_exponent_) * error_spread / distance_spread
         return self
 

@@ -56,7 +56,7 @@ def _relative(codes, reference, resolution, k=5):
 
 
 def _error_exponent(n_train):
-    return n_train / (n_train + 300)
+    return n_train**2 / (n_train**2 + 200**2)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_pooled_states_distance_by_default(pair):
 
 def test_combined_error_follows_its_definition(pair, sines):
     """e ** a * (r / r_med) ** b: r the relative distance, r_med that of the
-    held-out rows, a = n / (n + 300), b = (1 - a) times the ratio of the
+    held-out rows, a = n² / (n² + 200²), b = (1 - a) times the ratio of the
     spreads over held-out and training rows; the threshold the robust
     z-score of 3 of the combined held-out errors."""
     plain, coded = pair
@@ -345,7 +345,7 @@ def test_weights_pool_training_and_held_out_spreads():
 
 
 def test_the_error_counts_more_with_more_training_rows():
-    """a = n / (n + 300): the code dominates a few training sequences' score,
+    """a = n² / (n² + 200²): the code dominates a few training sequences' score,
     the error many's; the same unseen row with the lowest error and the
     farthest code ranks first with 10 training rows, last with 3,000."""
     from sklearn_lstmae._code_distance import _CodeDistance
@@ -356,7 +356,7 @@ def test_the_error_counts_more_with_more_training_rows():
         train = rng.normal(size=(n, 3))
         train_errors = rng.lognormal(size=n)
         fitted = _CodeDistance().fit(train, train_errors)
-        assert fitted.error_exponent_ == pytest.approx(n / (n + 300))
+        assert fitted.error_exponent_ == pytest.approx(_error_exponent(n))
         new = np.vstack([rng.normal(size=(20, 3)), [[6.0, 0.0, 0.0]]])
         errors = np.r_[rng.lognormal(1.0, 0.3, size=20), 0.5]
         combined = fitted.combine(errors, fitted.distances(new))
