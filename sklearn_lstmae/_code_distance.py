@@ -84,8 +84,11 @@ class _CodeDistance:
         self.log_median_, self.error_exponent_, self.exponent_ = 0.0, 1.0, 0.0
         if n_train < 2:
             return self
-        self.train_distances_ = self._neighbour_distances(self.train_codes_)[0]
-        sets = [(train_errors, self.distances(train_features))]
+        # One search gives each training code's own distances and, over its
+        # neighbours', its relative distance (as ``distances`` would again).
+        self.train_distances_, index = self._neighbour_distances(self.train_codes_)
+        train_relative = self.train_distances_ / self.train_distances_[index].mean(1)
+        sets = [(train_errors, train_relative)]
         if held_errors is not None and np.size(held_errors):
             sets.append((held_errors, self.distances(held_features)))
         error_spread, distance_spread = (
