@@ -74,7 +74,7 @@ class LSTMAutoencoderDetector(
     loss : {"mse", "l1"}, default="mse"
         Reconstruction loss, for training and as each sequence's error.
     max_epochs : int or "auto", default="auto"
-        Passes over the training data. ``"auto"``: about 1,500 optimizer
+        Passes over the training data. ``"auto"``: about 3,000 optimizer
         steps, 20 to 100 epochs with early stopping, up to 400 without.
     batch_size : int, default=32
         Sequences per gradient step.

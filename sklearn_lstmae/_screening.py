@@ -20,7 +20,7 @@ from ._inference import forward_batches
 from ._standardizer import _Standardizer
 from ._training import _complete_epochs
 
-# The first fit runs about this many optimizer steps (a fifth of the
+# The first fit runs about this many optimizer steps (a tenth of the
 # max_epochs="auto" budget): enough for the codes to tell the groups apart.
 SCREEN_STEPS = 300
 # Fewer training sequences than this: nothing is screened (with a few dozen

@@ -15,7 +15,7 @@ _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 # max_epochs="auto": about this many optimizer steps, within these epochs;
 # the larger cap applies without early stopping, where the step budget alone
 # decides how long a small training set is trained.
-_AUTO_STEPS, _AUTO_MIN_EPOCHS = 1500, 20
+_AUTO_STEPS, _AUTO_MIN_EPOCHS = 3000, 20
 _AUTO_MAX_EPOCHS, _AUTO_MAX_EPOCHS_UNSTOPPED = 100, 400
 # patience="auto": this many epochs, with at least this many held-out rows;
 # the loss of fewer is too noisy to stop on.

@@ -67,10 +67,10 @@ def test_auto_epochs_follow_the_step_budget():
     from sklearn_lstmae._training import _resolve_max_epochs
 
     assert _resolve_max_epochs("auto", 9, early_stopping=True) == 100
-    assert _resolve_max_epochs("auto", 70, early_stopping=True) == 22
+    assert _resolve_max_epochs("auto", 70, early_stopping=True) == 43
     assert _resolve_max_epochs("auto", 1, early_stopping=False) == 400
     assert _resolve_max_epochs("auto", 3, early_stopping=False) == 400
-    assert _resolve_max_epochs("auto", 30, early_stopping=False) == 50
+    assert _resolve_max_epochs("auto", 30, early_stopping=False) == 100
     assert _resolve_max_epochs("auto", 1000, early_stopping=False) == 20
     assert _resolve_max_epochs(7, 1, early_stopping=False) == 7
 
