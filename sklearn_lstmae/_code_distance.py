@@ -4,7 +4,7 @@ relative to how far the training codes lie from each other there."""
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from ._scoring import _centred_logs, _log_median_spread, _robust_spread, _safe_log
+from ._scoring import _pooled_log_spread, _safe_log
 
 # Smallest distance that counts, relative to the training codes' norm: far
 # above the rounding of codes computed in float64 and stored in float32.
@@ -86,16 +86,15 @@ class _CodeDistance:
             return self
         # One search gives each training code's own distances and, over its
         # neighbours', its relative distance (as ``distances`` would again).
-        self.train_distances_, index = self._neighbour_distances(self.train_codes_)
+        self.train_distances_, index = self._neighbour_distances()
         train_relative = self.train_distances_ / self.train_distances_[index].mean(1)
-        sets = [(train_errors, train_relative)]
-        if held_errors is not None and np.size(held_errors):
-            sets.append((held_errors, self.distances(held_features)))
-        error_spread, distance_spread = (
-            _robust_spread(np.concatenate([_centred_logs(s[i]) for s in sets]))
-            for i in (0, 1)
-        )
-        self.log_median_, _ = _log_median_spread(sets[-1][1])
+        held = held_errors is not None and np.size(held_errors) > 0
+        held_errors = held_errors if held else ()
+        held_relative = self.distances(held_features) if held else ()
+        error_spread = _pooled_log_spread(train_errors, held_errors)
+        distance_spread = _pooled_log_spread(train_relative, held_relative)
+        calibration = held_relative if held else train_relative
+        self.log_median_ = float(np.median(_safe_log(calibration)))
         self.error_exponent_ = n_train**2 / (n_train**2 + EQUAL_WEIGHT_ROWS**2)
         self.exponent_ = (1 - self.error_exponent_) * error_spread / distance_spread
         return self
@@ -110,7 +109,7 @@ class _CodeDistance:
         codes = self._standardised(features)
         if len(self.train_codes_) < 2:
             return np.ones(len(codes))
-        distances, index = self._neighbour_distances(codes, own=True)
+        distances, index = self._neighbour_distances(codes)
         return distances / self.train_distances_[index].mean(axis=1)
 
     def combine(self, errors, distances):
@@ -120,14 +119,15 @@ class _CodeDistance:
         log_errors = self.error_exponent_ * _safe_log(errors)
         return np.exp(np.minimum(log_errors + shift, _MAX_LOG_ERROR))
 
-    def _neighbour_distances(self, codes, own=False):
+    def _neighbour_distances(self, codes=None):
         """Mean distance of each code to its nearest training codes, and
-        which ones; training codes themselves (``own``: any code within
-        ``resolution_`` of its nearest) are measured against the others."""
+        which ones. ``codes=None``: the training codes, each measured against
+        the others; so is any code within ``resolution_`` of its nearest
+        training code (that sequence scored again)."""
         n_neighbors = min(N_NEIGHBORS, len(self.train_codes_) - 1)
         search = NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute")
         search.fit(self.train_codes_)
-        if not own:  # the training codes, each without itself
+        if codes is None:
             distances, index = search.kneighbors()
         else:
             distances, index = search.kneighbors(codes, n_neighbors + 1)

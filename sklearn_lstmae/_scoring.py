@@ -56,8 +56,8 @@ def _robust_spread(deviations):
     return float(max(1.4826 * np.median(np.abs(deviations)), MIN_LOG_SPREAD))
 
 
-def _log_median_spread(values):
-    """Median and robust spread (see ``_robust_spread``) of log values."""
-    logs = _safe_log(values)
-    median = np.median(logs)
-    return float(median), _robust_spread(logs - median)
+def _pooled_log_spread(*groups):
+    """Robust spread (see ``_robust_spread``) of the log values of ``groups``
+    pooled, each centred on its own median; empty groups are skipped."""
+    deviations = [_centred_logs(group) for group in groups if np.size(group)]
+    return _robust_spread(np.concatenate(deviations))

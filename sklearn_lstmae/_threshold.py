@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 
-from ._scoring import _centred_logs, _robust_spread, _safe_log
+from ._scoring import _pooled_log_spread, _safe_log
 
 # contamination="auto": a robust z-score of this many on the log scale.
 AUTO_THRESHOLD_K = 3.0
@@ -41,12 +41,10 @@ def _auto_threshold(errors, fitted_errors=None):
     (constant training data) a threshold equal to the error would flag
     copies of the training rows at random.
     """
-    logs = _safe_log(errors)
-    median = np.median(logs)
-    deviations = logs - median
-    if fitted_errors is not None and np.size(fitted_errors):
-        deviations = np.concatenate([deviations, _centred_logs(fitted_errors)])
-    return float(np.exp(median + AUTO_THRESHOLD_K * _robust_spread(deviations)))
+    median = np.median(_safe_log(errors))
+    fitted = () if fitted_errors is None else fitted_errors
+    spread = _pooled_log_spread(errors, fitted)
+    return float(np.exp(median + AUTO_THRESHOLD_K * spread))
 
 
 def _contamination_offset(scores, contamination):
