@@ -246,3 +246,59 @@ class LSTMAutoencoder(nn.Module):
                 bound = 1.0 / math.sqrt(fan)
                 for param in module.parameters():
                     param.uniform_(-bound, bound, generator=generator)
+
+
+class LSTMAutoencoderEnsemble(nn.Module):
+    """Independent :class:`LSTMAutoencoder` members read as one autoencoder.
+
+    Every member reads the same input. In training mode the reconstruction
+    is each member's, stacked on a leading axis (members, batch, time,
+    features), so that the net fits each member to the input on its own; in
+    evaluation mode it is their mean. The code (and the pooled states) are
+    the members', side by side. Averaging members drawn from different
+    initial weights steadies what one net fitted on few sequences gives.
+
+    Parameters
+    ----------
+    n_members : int, default=2
+        Number of autoencoders.
+    **kwargs
+        Passed to every :class:`LSTMAutoencoder`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_lstmae._module import LSTMAutoencoderEnsemble
+    >>> module = LSTMAutoencoderEnsemble(3, n_features=2, hidden_size=8, latent_size=4)
+    >>> reconstruction, code = module.eval()(torch.zeros(5, 10, 2))
+    >>> reconstruction.shape, code.shape
+    (torch.Size([5, 10, 2]), torch.Size([5, 12]))
+    """
+
+    def __init__(self, n_members=2, **kwargs):
+        super().__init__()
+        self.members = nn.ModuleList(
+            LSTMAutoencoder(**kwargs) for _ in range(n_members)
+        )
+
+    def forward(self, x, lengths=None):
+        """``(reconstruction, code)``, plus the pooled states when pooled."""
+        outputs = [member(x, lengths) for member in self.members]
+        reconstruction = torch.stack([out[0] for out in outputs])
+        if not self.training:
+            reconstruction = reconstruction.mean(dim=0)
+        rest = (
+            torch.cat(parts, dim=1)
+            for parts in zip(*(o[1:] for o in outputs), strict=True)
+        )
+        return (reconstruction, *rest)
+
+    def flatten_parameters(self):
+        """Each member's :meth:`LSTMAutoencoder.flatten_parameters`."""
+        for member in self.members:
+            member.flatten_parameters()
+
+    def reset_parameters(self, generator=None):
+        """Each member's weights, drawn in turn from ``generator``."""
+        for member in self.members:
+            member.reset_parameters(generator)

@@ -16,7 +16,9 @@ class AutoencoderNet(NeuralNet):
     reconstruction, the first output of the module, with the input batch
     (over real time steps only when ``X`` is a dict ``{"x": padded,
     "lengths": lengths}`` of sequences of different lengths, which skorch
-    passes to the module as keyword arguments), and :meth:`initialize_module`
+    passes to the module as keyword arguments; for an ensemble's stacked
+    reconstructions, the mean of its members' losses), and
+    :meth:`initialize_module`
     re-draws the weights from a ``torch.Generator`` seeded by
     ``random_state`` so that no global seed is touched.
 
@@ -67,7 +69,14 @@ class AutoencoderNet(NeuralNet):
         return self.iterator_valid(dataset, batch_size=rows)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The reconstruction loss; for an ensemble's stacked reconstructions
+        (one more axis than the input), the mean of its members' losses."""
         y_pred = y_pred[0]  # the module returns (reconstruction, code, ...)
+        n_dims = (X["x"] if isinstance(X, Mapping) else X).ndim
+        members = y_pred if y_pred.dim() > n_dims else y_pred[None]
+        return torch.stack([self._member_loss(m, X) for m in members]).mean()
+
+    def _member_loss(self, y_pred, X):
         if isinstance(X, Mapping):
             return self._padded_loss(y_pred, X)
         return self.criterion_(y_pred, to_tensor(X, device=self.device))

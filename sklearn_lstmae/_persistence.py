@@ -25,7 +25,7 @@ from ._standardizer import _Standardizer
 # The format's name and version: the version changes whenever what a file
 # holds changes, so that a file of another version is refused by name.
 _FORMAT_NAME = "sklearn_lstmae.params"
-_FORMAT = f"{_FORMAT_NAME}/3"
+_FORMAT = f"{_FORMAT_NAME}/4"
 # Hyper-parameters that define what a fitted model means: a file loads only
 # into a detector that agrees on all of them.
 _MODEL_PARAMS = (
@@ -39,6 +39,7 @@ _MODEL_PARAMS = (
     "contamination",
     "code_distance",
     "code_features",
+    "n_members",
 )
 # The fitted parts, stored as their class name and their attributes.
 _PARTS = {cls.__name__: cls for cls in (_Standardizer, _CodeDistance)}

@@ -38,8 +38,9 @@ class _ScoringMixin:
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, latent_size), dtype float64
-            The encoder's output, e.g. as features for a classifier.
+        codes : ndarray of shape (n_samples, latent_size * n_members_), dtype float64
+            The encoder's output (each member's, side by side), e.g. as
+            features for a classifier.
         """
         check_is_fitted(self)
         codes = [out[1] for _, out in self._batches(self._check(X))]

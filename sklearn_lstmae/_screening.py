@@ -138,7 +138,9 @@ def _screened_out(X, detector, seed):
         return np.zeros(X.shape[0], dtype=bool)
     standardizer = _Standardizer(detector.standardize).fit(X)
     epochs = _screen_epochs(X.shape[0], detector.batch_size, detector.max_epochs)
-    net = detector._build_net(X, None, seed, desc="screening", max_epochs=epochs)
+    net = detector._build_net(
+        X, None, seed, desc="screening", max_epochs=epochs, n_members=1
+    )
     net.fit(standardizer.transform(X), None)
     if _complete_epochs(net) < net.max_epochs:
         # skorch ends training on Ctrl-C and returns; there is nothing to

@@ -7,7 +7,7 @@ from skorch.callbacks import EarlyStopping, GradientNormClipping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ._module import LSTMAutoencoder
+from ._module import LSTMAutoencoder, LSTMAutoencoderEnsemble
 from ._net import ArrayBatches, AutoencoderNet, FiniteLossGuard, PicklableLRScheduler
 from ._progress import log_sink, net_verbose, progress_callbacks
 
@@ -22,6 +22,20 @@ _AUTO_MAX_EPOCHS, _AUTO_MAX_EPOCHS_UNSTOPPED = 100, 400
 _AUTO_PATIENCE, _MIN_STOPPING_ROWS = 10, 20
 # Share of the optimizer steps spent raising the learning rate to `lr`.
 _WARMUP_SHARE = 0.05
+
+
+# n_members="auto": this many autoencoders below this many training rows,
+# else one. Where few rows are trained on, the score leans on the codes'
+# neighbourhoods (see _code_distance), which differ from one initialisation
+# to the next, and a fit is short; with many rows one net is steady enough.
+_AUTO_MEMBERS, _AUTO_MEMBERS_BELOW = 3, 200
+
+
+def _resolve_n_members(n_members, n_train):
+    """Autoencoders to train side by side on ``n_train`` rows."""
+    if n_members != "auto":
+        return n_members
+    return _AUTO_MEMBERS if n_train < _AUTO_MEMBERS_BELOW else 1
 
 
 # patch_size="auto": the recurrence runs over at most this many steps, with
@@ -70,7 +84,9 @@ def _make_net(
 ):
     """The unfitted skorch net for a detector's parameters.
 
-    ``params``: the detector's ``get_params()``; ``n_train``: training rows;
+    ``params``: the detector's ``get_params()``, with ``n_members`` an
+    integer (more than one: a :class:`LSTMAutoencoderEnsemble`); ``n_train``:
+    training rows;
     ``patch_size``: the resolved patch width;
     ``valid``: the held-out rows in model space (an array or the dict of
     padded values and lengths), or None for no held-out loss and no early
@@ -115,8 +131,11 @@ def _make_net(
                 ),
             )
         )
+    n_members = params["n_members"]
+    members = {} if n_members == 1 else {"module__n_members": n_members}
     return AutoencoderNet(
-        LSTMAutoencoder,
+        LSTMAutoencoder if n_members == 1 else LSTMAutoencoderEnsemble,
+        **members,
         module__n_features=n_features,
         module__hidden_size=params["hidden_size"],
         module__latent_size=params["latent_size"],
