@@ -23,13 +23,7 @@ from ._scorer import _ScoringMixin
 from ._screening import _screened_out
 from ._standardizer import _Standardizer
 from ._threshold import _contamination_offset
-from ._training import (
-    _LOSSES,
-    _make_net,
-    _resolve_n_members,
-    _resolve_patch_size,
-    _warn_if_interrupted,
-)
+from ._training import _LOSSES, _make_net, _resolve_patch_size, _warn_if_interrupted
 from ._tuning import _ThresholdTuningMixin
 from ._validation import _check_sequences
 
@@ -77,12 +71,11 @@ class LSTMAutoencoderDetector(
     patch_size : int or "auto", default="auto"
         Time steps one LSTM step reads and rebuilds together. ``"auto"``:
         ``max(2, ceil(T / 70))`` for training sequences of ``T`` steps.
-    n_members : int or "auto", default="auto"
+    n_members : int, default=1
         Autoencoders trained side by side from different initial weights,
         each on its own loss; the score reads their mean reconstruction and
-        their codes side by side. Several steady a score fitted on few
-        sequences; fit and scoring time grow with their number. ``"auto"``:
-        3 below 200 training sequences, else 1.
+        their codes side by side. Fit and scoring time grow with their
+        number.
     loss : {"mse", "l1"}, default="mse"
         Reconstruction loss, for training and as each sequence's error.
     max_epochs : int or "auto", default="auto"
@@ -160,9 +153,8 @@ class LSTMAutoencoderDetector(
         Sequences per forward pass when scoring (memory stays flat).
     device_ : str
         The device the model is on.
-    n_epochs_, patch_size_, n_members_ : int
-        Complete training epochs; the resolved ``patch_size`` and
-        ``n_members``.
+    n_epochs_, patch_size_ : int
+        Complete training epochs; the resolved ``patch_size``.
     n_timesteps_ : int or None
         Training length; None after fitting sequences of different lengths.
     n_channels_ : int
@@ -196,7 +188,7 @@ class LSTMAutoencoderDetector(
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
         "patch_size": [_POSITIVE, _AUTO],
-        "n_members": [_POSITIVE, _AUTO],
+        "n_members": [_POSITIVE],
         "loss": [StrOptions(set(_LOSSES))],
         "max_epochs": [_POSITIVE, _AUTO],
         "batch_size": [_POSITIVE],
@@ -222,7 +214,7 @@ class LSTMAutoencoderDetector(
         dropout=0.0,
         bidirectional=True,
         patch_size="auto",
-        n_members="auto",
+        n_members=1,
         loss="mse",
         max_epochs="auto",
         batch_size=32,
@@ -365,7 +357,7 @@ class LSTMAutoencoderDetector(
 
     @property
     def _n_features_out(self):
-        return self.latent_size * self.n_members_
+        return self.latent_size * self.n_members
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -393,7 +385,6 @@ class LSTMAutoencoderDetector(
         rows = rows[~aside]
         self.standardizer_ = _Standardizer(self.standardize).fit(_take(X, rows))
         train, held = _split(rows, self.validation_fraction, seed)
-        self.n_members_ = _resolve_n_members(self.n_members, train.size)
         self.net_ = self._build_net(X[train], X[held], seed)
         self.net_.fit(self.standardizer_.transform(X[train]), None)
         self.n_epochs_ = _warn_if_interrupted(self.net_)
@@ -413,11 +404,9 @@ class LSTMAutoencoderDetector(
         return None
 
     def _build_net(self, X_train, X_held, seed, *, desc="training", **params):
-        """The unfitted net; ``params`` override the detector's own (and its
-        ``n_members_``); ``desc`` labels its epoch bar."""
+        """The unfitted net; ``params`` override the detector's own; ``desc``
+        labels its epoch bar."""
         held = X_held is not None and X_held.shape[0] > 0
-        if "n_members" not in params:
-            params["n_members"] = self.n_members_
         return _make_net(
             {**self.get_params(deep=False), **params},
             n_features=X_train.shape[2],

@@ -38,7 +38,7 @@ class _ScoringMixin:
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, latent_size * n_members_), dtype float64
+        codes : ndarray of shape (n_samples, latent_size * n_members), dtype float64
             The encoder's output (each member's, side by side), e.g. as
             features for a classifier.
         """

@@ -24,20 +24,6 @@ _AUTO_PATIENCE, _MIN_STOPPING_ROWS = 10, 20
 _WARMUP_SHARE = 0.05
 
 
-# n_members="auto": this many autoencoders below this many training rows,
-# else one. Where few rows are trained on, the score leans on the codes'
-# neighbourhoods (see _code_distance), which differ from one initialisation
-# to the next, and a fit is short; with many rows one net is steady enough.
-_AUTO_MEMBERS, _AUTO_MEMBERS_BELOW = 3, 200
-
-
-def _resolve_n_members(n_members, n_train):
-    """Autoencoders to train side by side on ``n_train`` rows."""
-    if n_members != "auto":
-        return n_members
-    return _AUTO_MEMBERS if n_train < _AUTO_MEMBERS_BELOW else 1
-
-
 # patch_size="auto": the recurrence runs over at most this many steps, with
 # patches of at least two time steps.
 _AUTO_RECURRENCE, _MIN_AUTO_PATCH = 70, 2
@@ -84,9 +70,8 @@ def _make_net(
 ):
     """The unfitted skorch net for a detector's parameters.
 
-    ``params``: the detector's ``get_params()``, with ``n_members`` an
-    integer (more than one: a :class:`LSTMAutoencoderEnsemble`); ``n_train``:
-    training rows;
+    ``params``: the detector's ``get_params()`` (``n_members`` above one:
+    a :class:`LSTMAutoencoderEnsemble`); ``n_train``: training rows;
     ``patch_size``: the resolved patch width;
     ``valid``: the held-out rows in model space (an array or the dict of
     padded values and lengths), or None for no held-out loss and no early

@@ -11,9 +11,8 @@ import torch
 # gives (tests that start processes set their own).
 torch.set_num_threads(1)
 
-# Tiny settings: unit tests train for a fraction of a second, one autoencoder
-# each (the ensemble's tests ask for more).
-FAST = dict(hidden_size=6, latent_size=3, max_epochs=3, batch_size=16, n_members=1)
+# Tiny settings: unit tests train for a fraction of a second.
+FAST = dict(hidden_size=6, latent_size=3, max_epochs=3, batch_size=16)
 # Errors computed again in another batch than fit's agree to float32 noise
 # on the CPU; on CUDA, cuDNN chooses its kernels by batch size, so rows
 # scored in batches of other sizes round differently (larger models can move

@@ -1,5 +1,5 @@
-"""Autoencoders trained side by side (``n_members``): the module, its loss,
-the "auto" rule and the detector's outputs with several members."""
+"""Autoencoders trained side by side (``n_members``): the module, its loss
+and the detector's outputs with several members."""
 
 import io
 
@@ -10,7 +10,6 @@ import torch
 from sklearn_lstmae import LSTMAutoencoderDetector
 from sklearn_lstmae._module import LSTMAutoencoder, LSTMAutoencoderEnsemble
 from sklearn_lstmae._net import AutoencoderNet
-from sklearn_lstmae._training import _resolve_n_members
 
 from .conftest import FAST, assert_same_outputs, make_sines
 
@@ -74,14 +73,6 @@ def test_the_loss_is_the_mean_of_the_members_losses(padded):
     )
 
 
-@pytest.mark.parametrize(
-    ("n_members", "n_train", "expected"),
-    [("auto", 1, 3), ("auto", 199, 3), ("auto", 200, 1), ("auto", 5000, 1), (2, 9, 2)],
-)
-def test_auto_members_only_for_few_training_rows(n_members, n_train, expected):
-    assert _resolve_n_members(n_members, n_train) == expected
-
-
 @pytest.fixture(scope="module")
 def X():
     return make_sines(n=40, n_timesteps=12)
@@ -89,12 +80,11 @@ def X():
 
 @pytest.fixture(scope="module")
 def fitted(X):
-    params = {**FAST, "n_members": "auto"}
+    params = {**FAST, "n_members": 3}
     return LSTMAutoencoderDetector(**params, random_state=0).fit(X)
 
 
-def test_few_training_rows_fit_three_members(fitted, X):
-    assert fitted.n_members_ == 3
+def test_three_members_score_as_one_detector(fitted, X):
     assert isinstance(fitted.net_.module_, LSTMAutoencoderEnsemble)
     n_codes = 3 * FAST["latent_size"]
     assert fitted.transform(X).shape == (len(X), n_codes)
@@ -107,21 +97,20 @@ def test_few_training_rows_fit_three_members(fitted, X):
 
 def test_one_member_is_the_plain_autoencoder(X):
     detector = LSTMAutoencoderDetector(**FAST, random_state=0).fit(X)
-    assert detector.n_members_ == 1
     assert type(detector.net_.module_) is LSTMAutoencoder
 
 
 def test_members_survive_the_params_file(fitted, X):
     buffer = io.BytesIO()
     fitted.save_params(buffer)
-    params = {**FAST, "n_members": "auto"}
+    params = {**FAST, "n_members": 3}
     buffer.seek(0)
     twin = LSTMAutoencoderDetector(**params, random_state=0).load_params(buffer)
-    assert twin.n_members_ == 3
+    assert isinstance(twin.net_.module_, LSTMAutoencoderEnsemble)
     assert_same_outputs(fitted, twin, X)
     buffer.seek(0)
-    with pytest.raises(ValueError, match="n_members='auto' in the file but 3 here"):
-        LSTMAutoencoderDetector(**{**params, "n_members": 3}).load_params(buffer)
+    with pytest.raises(ValueError, match="n_members=3 in the file but 1 here"):
+        LSTMAutoencoderDetector(**{**params, "n_members": 1}).load_params(buffer)
 
 
 def test_screening_fits_a_single_member(monkeypatch):
