@@ -118,7 +118,10 @@ class LSTMAutoencoderDetector(
     device : str or torch.device, default="auto"
         Torch device; ``"auto"``: CUDA when available, resolved in :meth:`fit`.
     random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the held-out split and the batch order.
+        Seeds the weights, the held-out split and the batch order. A fit is
+        repeatable on the same device with the same torch thread count;
+        another thread count rounds training's sums differently, so the
+        weights and scores differ.
     verbose : int, default=0
         0: print nothing. 1: a progress bar over the epochs of each fit
         (epochs done, losses, time left; "screening" for the short first
