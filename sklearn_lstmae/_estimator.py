@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._devices import _resolve_device
 from ._inference import set_scoring_dtype
 from ._persistence import _ParamsFileMixin, _restore_state_on_error
+from ._ragged import _n_values
 from ._rows import _split, _take, _training_rows
 from ._scorer import _ScoringMixin
 from ._screening import _screened_out
@@ -80,7 +81,9 @@ class LSTMAutoencoderDetector(
         Reconstruction loss, for training and as each sequence's error.
     max_epochs : int or "auto", default="auto"
         Passes over the training data. ``"auto"``: about 3,000 optimizer
-        steps, 20 to 100 epochs with early stopping, up to 400 without.
+        steps, 20 to 100 epochs with early stopping, up to 400 without;
+        without it, training sets of fewer than 10,000 values (time steps
+        times channels) get a cap in proportion, at least 150.
     batch_size : int, default=32
         Sequences per gradient step.
     lr : float, default=5e-3
@@ -414,6 +417,7 @@ class LSTMAutoencoderDetector(
             {**self.get_params(deep=False), **params},
             n_features=X_train.shape[2],
             n_train=X_train.shape[0],
+            n_values=_n_values(X_train),
             patch_size=self.patch_size_,
             valid=self.standardizer_.transform(X_held) if held else None,
             seed=seed,

@@ -64,6 +64,13 @@ class _Ragged:
         return self.values[self.mask()]
 
 
+def _n_values(X):
+    """Values in sequences ``X``: real time steps times channels, summed."""
+    if isinstance(X, _Ragged):
+        return int(X.lengths.sum()) * X.shape[2]
+    return int(np.prod(X.shape))
+
+
 def _step_mask(lengths, max_length):
     """True where the step index is below the sequence's length."""
     return np.arange(max_length) < np.asarray(lengths)[:, np.newaxis]

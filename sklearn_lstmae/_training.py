@@ -17,6 +17,10 @@ _LOSSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 # decides how long a small training set is trained.
 _AUTO_STEPS, _AUTO_MIN_EPOCHS = 3000, 20
 _AUTO_MAX_EPOCHS, _AUTO_MAX_EPOCHS_UNSTOPPED = 100, 400
+# Without early stopping, training sets of fewer values than this get a cap
+# in proportion, down to the floor: the network learns a small set by heart
+# long before 400 epochs, and training on ranks new sequences worse.
+_AUTO_FULL_CAP_VALUES, _AUTO_MIN_CAP_UNSTOPPED = 10_000, 150
 # patience="auto": this many epochs, with at least this many held-out rows;
 # the loss of fewer is too noisy to stop on.
 _AUTO_PATIENCE, _MIN_STOPPING_ROWS = 10, 20
@@ -45,11 +49,21 @@ def _resolve_patience(patience, n_held):
     return patience
 
 
-def _resolve_max_epochs(max_epochs, n_batches, early_stopping):
-    """Epochs to train: ``max_epochs``, or the "auto" rule's step budget."""
+def _unstopped_cap(n_values):
+    """The "auto" epoch cap without early stopping, for ``n_values`` values."""
+    cap = -(-_AUTO_MAX_EPOCHS_UNSTOPPED * n_values // _AUTO_FULL_CAP_VALUES)
+    return min(_AUTO_MAX_EPOCHS_UNSTOPPED, max(_AUTO_MIN_CAP_UNSTOPPED, cap))
+
+
+def _resolve_max_epochs(max_epochs, n_batches, early_stopping, n_values):
+    """Epochs to train: ``max_epochs``, or the "auto" rule's step budget.
+
+    ``n_values``: the training set's values (real time steps times
+    channels, summed over its sequences).
+    """
     if max_epochs != "auto":
         return max_epochs
-    cap = _AUTO_MAX_EPOCHS if early_stopping else _AUTO_MAX_EPOCHS_UNSTOPPED
+    cap = _AUTO_MAX_EPOCHS if early_stopping else _unstopped_cap(n_values)
     epochs = -(-_AUTO_STEPS // n_batches)
     return min(cap, max(_AUTO_MIN_EPOCHS, epochs))
 
@@ -66,12 +80,22 @@ def _warmup_share(total_steps):
 
 
 def _make_net(
-    params, *, n_features, n_train, patch_size, valid, seed, device, desc="training"
+    params,
+    *,
+    n_features,
+    n_train,
+    n_values,
+    patch_size,
+    valid,
+    seed,
+    device,
+    desc="training",
 ):
     """The unfitted skorch net for a detector's parameters.
 
     ``params``: the detector's ``get_params()`` (``n_members`` above one:
-    a :class:`LSTMAutoencoderEnsemble`); ``n_train``: training rows;
+    a :class:`LSTMAutoencoderEnsemble`); ``n_train``: training rows, holding
+    ``n_values`` values;
     ``patch_size``: the resolved patch width;
     ``valid``: the held-out rows in model space (an array or the dict of
     padded values and lengths), or None for no held-out loss and no early
@@ -86,7 +110,7 @@ def _make_net(
     valid = None if valid is None else Dataset(valid, None)
     patience = _resolve_patience(params["patience"], 0 if valid is None else len(valid))
     max_epochs = _resolve_max_epochs(
-        params["max_epochs"], n_batches, patience is not None
+        params["max_epochs"], n_batches, patience is not None, n_values
     )
     total_steps = max_epochs * n_batches
     verbose = params["verbose"]

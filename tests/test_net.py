@@ -66,13 +66,54 @@ def test_auto_patience_needs_enough_held_out_rows():
 def test_auto_epochs_follow_the_step_budget():
     from sklearn_lstmae._training import _resolve_max_epochs
 
-    assert _resolve_max_epochs("auto", 9, early_stopping=True) == 100
-    assert _resolve_max_epochs("auto", 70, early_stopping=True) == 43
-    assert _resolve_max_epochs("auto", 1, early_stopping=False) == 400
-    assert _resolve_max_epochs("auto", 3, early_stopping=False) == 400
-    assert _resolve_max_epochs("auto", 30, early_stopping=False) == 100
-    assert _resolve_max_epochs("auto", 1000, early_stopping=False) == 20
-    assert _resolve_max_epochs(7, 1, early_stopping=False) == 7
+    big = 10**6  # values: enough for the full cap without early stopping
+    assert _resolve_max_epochs("auto", 9, True, big) == 100
+    assert _resolve_max_epochs("auto", 70, True, big) == 43
+    assert _resolve_max_epochs("auto", 1, False, big) == 400
+    assert _resolve_max_epochs("auto", 3, False, big) == 400
+    assert _resolve_max_epochs("auto", 30, False, big) == 100
+    assert _resolve_max_epochs("auto", 1000, False, big) == 20
+    assert _resolve_max_epochs(7, 1, False, big) == 7
+
+
+def test_auto_cap_without_stopping_follows_the_training_values():
+    from sklearn_lstmae._training import _resolve_max_epochs
+
+    # 400 epochs from 10,000 values, in proportion below, at least 150.
+    assert _resolve_max_epochs("auto", 1, False, 10_000) == 400
+    assert _resolve_max_epochs("auto", 1, False, 5_000) == 200
+    assert _resolve_max_epochs("auto", 1, False, 5_001) == 201
+    assert _resolve_max_epochs("auto", 1, False, 240) == 150
+    # Early stopping keeps its own cap, whatever the size.
+    assert _resolve_max_epochs("auto", 1, True, 240) == 100
+    assert _resolve_max_epochs(7, 1, False, 240) == 7
+
+
+@pytest.mark.parametrize(
+    "X, expected",
+    [
+        (np.zeros((10, 24, 1)), 150),  # 240 values
+        (np.zeros((5, 500, 2)), 200),  # 5,000 values over two channels
+        ([np.zeros(1000), np.zeros(4000)], 200),  # real steps, not padding
+        ([np.zeros(1000), np.zeros(9000)], 400),
+    ],
+)
+def test_fit_counts_the_training_values(X, expected):
+    det = LSTMAutoencoderDetector(
+        hidden_size=4, latent_size=2, random_state=0, validation_fraction=0.0
+    )
+    built = []
+    original = det._build_net
+
+    def spy(*args, **kwargs):
+        net = original(*args, **kwargs)
+        built.append(net.max_epochs)
+        net.max_epochs = 1
+        return net
+
+    det._build_net = spy
+    det.fit(X)
+    assert built == [expected]
 
 
 @pytest.mark.parametrize("n_rows, stops", [(96, False), (240, True)])
