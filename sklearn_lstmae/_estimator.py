@@ -81,9 +81,9 @@ class LSTMAutoencoderDetector(
         Reconstruction loss, for training and as each sequence's error.
     max_epochs : int or "auto", default="auto"
         Passes over the training data. ``"auto"``: about 3,000 optimizer
-        steps, 20 to 100 epochs with early stopping, up to 400 without;
-        without it, training sets of fewer than 10,000 values (time steps
-        times channels) get a cap in proportion, at least 150.
+        steps, 20 to 100 epochs with early stopping, up to 400 without it,
+        in proportion for training sets of fewer than 10,000 values (time
+        steps times channels) and at least 150.
     batch_size : int, default=32
         Sequences per gradient step.
     lr : float, default=5e-3

@@ -68,7 +68,7 @@ def _n_values(X):
     """Values in sequences ``X``: real time steps times channels, summed."""
     if isinstance(X, _Ragged):
         return int(X.lengths.sum()) * X.shape[2]
-    return int(np.prod(X.shape))
+    return int(X.size)
 
 
 def _step_mask(lengths, max_length):

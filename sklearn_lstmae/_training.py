@@ -19,7 +19,7 @@ _AUTO_STEPS, _AUTO_MIN_EPOCHS = 3000, 20
 _AUTO_MAX_EPOCHS, _AUTO_MAX_EPOCHS_UNSTOPPED = 100, 400
 # Without early stopping, training sets of fewer values than this get a cap
 # in proportion, down to the floor: the network learns a small set by heart
-# long before 400 epochs, and training on ranks new sequences worse.
+# long before 400 epochs, and training it further ranks new sequences worse.
 _AUTO_FULL_CAP_VALUES, _AUTO_MIN_CAP_UNSTOPPED = 10_000, 150
 # patience="auto": this many epochs, with at least this many held-out rows;
 # the loss of fewer is too noisy to stop on.
