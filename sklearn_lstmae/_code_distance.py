@@ -10,8 +10,9 @@ from ._scoring import _pooled_log_spread, _safe_log
 # above the rounding of codes computed in float64 and stored in float32.
 CODE_RESOLUTION = 1e-5
 _MAX_LOG_ERROR = 700.0  # exp(700) ~ 1e304: the combined error stays finite
-# Training codes a code is compared with (fewer when there are fewer others).
-N_NEIGHBORS = 5
+# Training codes a code is compared with (fewer when there are fewer others);
+# chosen on the suite's choice group (BENCHMARKS.md, "Suite").
+N_NEIGHBORS = 4
 # Training rows at which the error and the code count alike: an autoencoder
 # fitted on a few sequences also rebuilds unseen shapes well, so its error
 # ranks them poorly, and the codes' neighbourhood is the surer sign; with

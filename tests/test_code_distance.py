@@ -39,7 +39,7 @@ def _nearest(codes, reference):
     return np.sqrt(np.square(diff).sum(axis=2))
 
 
-def _relative(codes, reference, resolution, k=5):
+def _relative(codes, reference, resolution, k=4):
     """Mean distance to the k nearest reference codes over their own mean
     distance to their k nearest others; a code within ``resolution`` of its
     nearest reference code is that code, left out of its neighbours."""
