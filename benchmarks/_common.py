@@ -14,6 +14,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -78,9 +79,22 @@ def machine():
     )
 
 
+# Environment variables that change how fast the same work runs: the C
+# allocator's settings, or another allocator preloaded. A command that ran
+# with them names them, so that its times can be reproduced.
+_SPEED_ENV = ("GLIBC_TUNABLES", "LD_PRELOAD")
+_SPEED_ENV_PREFIX = "MALLOC_"
+
+
 def command():
-    """The command line that ran this script, as a user would type it."""
-    return " ".join(["python", *[_shell_word(a) for a in sys.argv]])
+    """The command line that ran this script, as a user would type it,
+    after the allocator's environment variables it ran with."""
+    env = [
+        f"{name}={shlex.quote(value)}"
+        for name, value in sorted(os.environ.items())
+        if name in _SPEED_ENV or name.startswith(_SPEED_ENV_PREFIX)
+    ]
+    return " ".join([*env, "python", *[_shell_word(a) for a in sys.argv]])
 
 
 def _shell_word(word):

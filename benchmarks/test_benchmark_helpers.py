@@ -126,3 +126,20 @@ def test_forward_flops_counts_a_float64_module_as_a_float32_one():
     single, _ = forward_flops(module, 20, 1)
     double, _ = forward_flops(module.to(torch.float64), 20, 1)
     assert double == single > 0
+
+
+def test_command_names_the_allocator_settings_it_ran_with(monkeypatch):
+    monkeypatch.setattr(_common.sys, "argv", ["benchmarks/ecg5000.py", "--no-write"])
+    for name in list(_common.os.environ):
+        if name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "LD_PRELOAD"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SKLEARN_LSTMAE_DATA", "/data")  # a path, not a speed setting
+    assert _common.command() == "python benchmarks/ecg5000.py --no-write"
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "67108864")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "33554432")
+    assert _common.command() == (
+        "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=67108864 "
+        "python benchmarks/ecg5000.py --no-write"
+    )
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib/libjemalloc.so.2")
+    assert _common.command().startswith("LD_PRELOAD=/usr/lib/libjemalloc.so.2 ")
