@@ -8,6 +8,8 @@
   LSTM(256, 128) -> 128-d code repeated 140 times -> LSTM(128, 128) ->
   LSTM(128, 256) -> Linear(256, 1); L1 loss summed, Adam(lr=1e-3), one beat
   per step, in the data's order, then a validation pass, every epoch.
+- :func:`usage` reads the process's CPU times and page faults, so that a
+  run's system time and faults can be reported beside its wall time.
 - :func:`forward_flops` counts a module's multiply-add FLOPs analytically;
   :func:`peak_flops` gives the CPU's theoretical and measured matmul peak.
 """
@@ -32,6 +34,19 @@ def sync(device):
     """Wait for queued GPU work so that a clock read after it is honest."""
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
+
+
+def usage():
+    """``(user CPU s, system CPU s, minor page faults)`` of this process so far.
+
+    All threads count. Zeros where the platform has no ``getrusage``.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0, 0.0, 0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime, ru.ru_stime, ru.ru_minflt
 
 
 def timed(fn, device):

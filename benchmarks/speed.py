@@ -58,6 +58,7 @@ from _speed_loops import (
     training_recipe,
     tutorial_epoch,
     tutorial_model,
+    usage,
 )
 from sklearn.metrics import roc_auc_score
 from skorch.callbacks import Callback
@@ -148,12 +149,15 @@ def training_throughput(X, args):
         jobs["compiled"] = partial(plain, device=args.device, compile=True)
     for name in list(jobs)[1:]:
         jobs[name](seed=0)
-    wall, cpu = {name: [] for name in jobs}, {name: [] for name in jobs}
+    wall, cpu, sys_cpu, faults = ({name: [] for name in jobs} for _ in range(4))
     for run in range(args.runs):
         for name in list(jobs) if run % 2 == 0 else list(jobs)[::-1]:
-            cpu_start = time.process_time()
+            cpu_start, before = time.process_time(), usage()
             wall[name].append(timed(partial(jobs[name], seed=run), args.device)[0])
             cpu[name].append(time.process_time() - cpu_start)
+            after = usage()
+            sys_cpu[name].append(after[1] - before[1])
+            faults[name].append(after[2] - before[2])
         last = ", ".join(f"{name} {s[-1]:.2f} s" for name, s in wall.items())
         _log(f"  run {run + 1}/{args.runs}: {last}")
     return {
@@ -164,6 +168,9 @@ def training_throughput(X, args):
         "module": warm.net_.module_,
         "wall": wall,
         "cpu": cpu,
+        "sys": sys_cpu,
+        "faults": faults,
+        "steps": args.epochs * -(-n_train // recipe.batch_size),
     }
 
 
@@ -347,9 +354,11 @@ def _throughput_parts(args, train, tut, flops):
         seconds = statistics.median(wall)
         rate, gflops = n_train * args.epochs / seconds, args.epochs * epoch_flops
         cpu = statistics.median(train["cpu"][name])
+        sys_cpu = statistics.median(train["sys"][name])
+        faults = statistics.median(train["faults"][name]) / train["steps"]
         runs = ", ".join(f"{s:.2f}" for s in wall)
-        row = [CONTENDERS[name], f"{rate:.0f}", runs, f"{cpu:.2f}"]
-        rows.append([*row, f"{gflops / seconds / 1e9:.1f}"])
+        row = [CONTENDERS[name], f"{rate:.0f}", runs, f"{cpu:.2f}", f"{sys_cpu:.2f}"]
+        rows.append([*row, f"{faults:.0f}", f"{gflops / seconds / 1e9:.1f}"])
     for label, rate in [
         (f"tutorial loop, batch size 1 (first {tut['beats'][0]} beats)", "train"),
         (
@@ -360,8 +369,16 @@ def _throughput_parts(args, train, tut, flops):
     ]:
         beats_s = tut[f"{rate}_rate"]
         gflops = 3 * flops["tut_beat"] * beats_s / 1e9
-        rows.append([label, f"{beats_s:.1f}", "-", "-", f"{gflops:.1f}"])
-    header = ["contender", "beats/s", "runs, wall s", "median CPU s", "GFLOP/s"]
+        rows.append([label, f"{beats_s:.1f}", "-", "-", "-", "-", f"{gflops:.1f}"])
+    header = [
+        "contender",
+        "beats/s",
+        "runs, wall s",
+        "median CPU s",
+        "of it system",
+        "page faults / step",
+        "GFLOP/s",
+    ]
     notes = "; ".join(recipe.notes)
     return [
         "### Training throughput",
@@ -374,8 +391,12 @@ def _throughput_parts(args, train, tut, flops):
         f"{sched}, the held-out loss every epoch, index slicing instead of a "
         "DataLoader" + (f"; not repeated: {notes}." if notes else "."),
         _common.table(header, rows),
-        "Median CPU s: process CPU time of a run (all threads). GFLOP/s: "
-        "achieved, from the FLOP counts below.",
+        "Median CPU s: process CPU time of a run (all threads); of it system: "
+        "the part spent in the kernel. Page faults / step: minor page faults "
+        f"of a run (median) over its {train['steps']} training steps, held-out "
+        "passes and the detector's set-up included; pages the C allocator "
+        "takes fresh from the system fault in again. GFLOP/s: achieved, from "
+        "the FLOP counts below.",
         f"Tutorial's {TUTORIAL_EPOCHS} epochs, extrapolated from "
         f"{tut['beats'][0]} training and {tut['beats'][1]} validation beats at "
         f"batch size 1 ({tut['train_rate']:.1f} and {tut['valid_rate']:.1f} "

@@ -143,3 +143,19 @@ def test_command_names_the_allocator_settings_it_ran_with(monkeypatch):
     )
     monkeypatch.setenv("LD_PRELOAD", "/usr/lib/libjemalloc.so.2")
     assert _common.command().startswith("LD_PRELOAD=/usr/lib/libjemalloc.so.2 ")
+
+
+@pytest.mark.skipif(not _common.sys.platform.startswith("linux"), reason="Linux")
+def test_usage_counts_the_page_faults_of_fresh_memory():
+    # speed.py reports faults a step from these counts; pages written for the
+    # first time must show up in them.
+    from _speed_loops import usage
+
+    size = 16 * 1024 * 1024
+    before = usage()
+    block = np.empty(size, dtype=np.uint8)  # fresh pages (mmap)
+    block[::4096] = 1  # touch each page once
+    after = usage()
+    # At least one fault per 2 MiB: the kernel may map huge pages.
+    assert after[2] - before[2] >= size // (2 * 1024 * 1024)
+    assert all(b >= a for a, b in zip(before, after, strict=True))
