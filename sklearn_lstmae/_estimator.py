@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._allocator import keep_large_blocks
 from ._devices import _resolve_device
 from ._inference import set_scoring_dtype
 from ._persistence import _ParamsFileMixin, _restore_state_on_error
@@ -385,6 +386,7 @@ class LSTMAutoencoderDetector(
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self.device_ = _resolve_device(self.device)
         self.patch_size_ = _resolve_patch_size(self.patch_size, X.shape[1])
+        keep_large_blocks()  # before training: the steps' memory is kept
         aside = _screened_out(_take(X, rows), self, seed)
         self.training_outliers_ = rows[aside]
         self.training_outlier_share_ = float(aside.mean())
