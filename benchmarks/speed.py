@@ -394,9 +394,9 @@ def _throughput_parts(args, train, tut, flops):
         "Median CPU s: process CPU time of a run (all threads); of it system: "
         "the part spent in the kernel. Page faults / step: minor page faults "
         f"of a run (median) over its {train['steps']} training steps, held-out "
-        "passes and the detector's set-up included; pages the C allocator "
-        "takes fresh from the system fault in again. GFLOP/s: achieved, from "
-        "the FLOP counts below.",
+        "passes and the detector's set-up included (each page the C "
+        "allocator takes from the system again counts once more). GFLOP/s: "
+        "achieved, from the FLOP counts below.",
         f"Tutorial's {TUTORIAL_EPOCHS} epochs, extrapolated from "
         f"{tut['beats'][0]} training and {tut['beats'][1]} validation beats at "
         f"batch size 1 ({tut['train_rate']:.1f} and {tut['valid_rate']:.1f} "
