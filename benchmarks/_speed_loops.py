@@ -37,16 +37,16 @@ def sync(device):
 
 
 def usage():
-    """``(user CPU s, system CPU s, minor page faults)`` of this process so far.
+    """``(system CPU s, minor page faults)`` of this process so far.
 
     All threads count. Zeros where the platform has no ``getrusage``.
     """
     try:
         import resource
     except ImportError:  # Windows
-        return 0.0, 0.0, 0
+        return 0.0, 0
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime, ru.ru_stime, ru.ru_minflt
+    return ru.ru_stime, ru.ru_minflt
 
 
 def timed(fn, device):

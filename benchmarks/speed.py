@@ -152,12 +152,12 @@ def training_throughput(X, args):
     wall, cpu, sys_cpu, faults = ({name: [] for name in jobs} for _ in range(4))
     for run in range(args.runs):
         for name in list(jobs) if run % 2 == 0 else list(jobs)[::-1]:
-            cpu_start, before = time.process_time(), usage()
+            cpu_start, (sys_start, faults_start) = time.process_time(), usage()
             wall[name].append(timed(partial(jobs[name], seed=run), args.device)[0])
             cpu[name].append(time.process_time() - cpu_start)
-            after = usage()
-            sys_cpu[name].append(after[1] - before[1])
-            faults[name].append(after[2] - before[2])
+            sys_end, faults_end = usage()
+            sys_cpu[name].append(sys_end - sys_start)
+            faults[name].append(faults_end - faults_start)
         last = ", ".join(f"{name} {s[-1]:.2f} s" for name, s in wall.items())
         _log(f"  run {run + 1}/{args.runs}: {last}")
     return {
